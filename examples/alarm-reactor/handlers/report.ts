@@ -1,0 +1,20 @@
+import { writeFile } from "node:fs/promises";
+import type { HookFunction, InlineCompute } from "sluice";
+
+/** Writes a small JSON incident report at the output partition. */
+export const writeIncidentReport: InlineCompute = async (inputs, output, ctx) => {
+  const trigger = inputs.ingest_incident;
+  const report = {
+    incident: "ingest_incident",
+    state: trigger?.dimensions.state,
+    at: trigger?.dimensions.time,
+    environment: ctx.env,
+    attempt: ctx.attempt,
+  };
+  await writeFile(`${output.paths[0]}/report.json`, `${JSON.stringify(report, null, 2)}\n`);
+};
+
+/** Called when the report could not be written after its retries. */
+export const pageOnCall: HookFunction = (event) => {
+  console.error(JSON.stringify({ page: "ingest-oncall", node: event.node, error: event.error }));
+};

@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  // isolatedModules: ts-jest transpiles file by file; `npm run typecheck` type-checks separately.
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  moduleNameMapper: { "^sluice$": "<rootDir>/src/index.ts" },
+  moduleFileExtensions: ["ts", "js", "json"],
+  reporters: ["default", "<rootDir>/test/support/results-reporter.js"],
+};
