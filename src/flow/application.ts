@@ -13,7 +13,13 @@ import {
 import { accountError, regionError } from "./aws-names";
 import type { ApplicationInfo, BuildContext } from "./build-context";
 import { LocalFunctionRegistry } from "./code-ref";
-import { DEFAULT_ENGINE_PRIORITY, ENGINES, type ComputeParams } from "./compute";
+import {
+  checkParamValues,
+  DEFAULT_ENGINE_PRIORITY,
+  ENGINES,
+  paramsModel,
+  type ComputeParams,
+} from "./compute";
 import { DataNode, type DataNodeProps } from "./data-node";
 import { GlueTable, S3Dataset, type GlueTableProps, type S3DatasetProps } from "./datasets";
 import { FlowValidationError, IssueCollector, type FlowIssue } from "./errors";
@@ -370,8 +376,18 @@ export class Application implements NodeOwner {
       if (this.nodes.get(id)?.kind !== "data") {
         issues.add(loc, "environment.compute", `compute override "${id}" does not name a data node`);
       }
-      const { permissions: _p, engine: _e, ...sizing } = params;
-      compute[id] = sizing;
+      // Environments size compute; what runs and with which permissions stays the node's.
+      const { permissions, engine, ...sizing } = params;
+      const cloc = { ...loc, field: `compute ${id}` };
+      if (permissions !== undefined || engine !== undefined) {
+        issues.add(
+          cloc,
+          "environment.compute",
+          `engine and permissions are the node's; an environment can only size compute`,
+        );
+      }
+      checkParamValues(issues, cloc, sizing);
+      compute[id] = paramsModel(sizing);
     }
     return {
       name,

@@ -3,7 +3,7 @@
  */
 import type { BuildContext } from "./build-context";
 import { parseModuleRef, type CodeRef } from "./code-ref";
-import type { Location } from "./errors";
+import type { IssueCollector, Location } from "./errors";
 import type {
   CodeRefModel,
   ComputeKind,
@@ -197,34 +197,39 @@ function checkParams(ctx: BuildContext, loc: Location, engine: Engine, p: Comput
   ) {
     ctx.issues.add(loc, "compute.params", `workers and sparkArgs do not apply to ${engine}`);
   }
+  checkParamValues(ctx.issues, loc, p);
+}
+
+/** Checks of the values themselves, whichever engine they end up on (also used for environment overrides). */
+export function checkParamValues(issues: IssueCollector, loc: Location, p: ComputeParams): void {
   if (p.workers !== undefined && !(Number.isInteger(p.workers) && p.workers >= 1 && p.workers <= 10_000)) {
-    ctx.issues.add(loc, "compute.workers", `workers must be an integer from 1 to 10000, got ${p.workers}`);
+    issues.add(loc, "compute.workers", `workers must be an integer from 1 to 10000, got ${p.workers}`);
   }
   if (p.workerType !== undefined && !GLUE_WORKER_TYPES.includes(p.workerType)) {
-    ctx.issues.add(
+    issues.add(
       loc,
       "compute.worker-type",
       `workerType "${p.workerType}" is not a Glue worker type (${GLUE_WORKER_TYPES.join(", ")})`,
     );
   }
   if (p.glueVersion !== undefined && !GLUE_VERSIONS.includes(p.glueVersion)) {
-    ctx.issues.add(
+    issues.add(
       loc,
       "compute.glue-version",
       `glueVersion "${p.glueVersion}" is not one of ${GLUE_VERSIONS.join(", ")}`,
     );
   }
   if (p.timeoutSeconds !== undefined && !(Number.isInteger(p.timeoutSeconds) && p.timeoutSeconds > 0)) {
-    ctx.issues.add(loc, "compute.timeout", `timeoutSeconds must be a positive integer`);
+    issues.add(loc, "compute.timeout", `timeoutSeconds must be a positive integer`);
   }
   if (
     p.emr?.instanceCount !== undefined &&
     !(Number.isInteger(p.emr.instanceCount) && p.emr.instanceCount >= 1)
   ) {
-    ctx.issues.add(loc, "compute.emr", `emr.instanceCount must be a positive integer`);
+    issues.add(loc, "compute.emr", `emr.instanceCount must be a positive integer`);
   }
   if (p.emr?.releaseLabel !== undefined && !/^emr-\d+\.\d+\.\d+$/.test(p.emr.releaseLabel)) {
-    ctx.issues.add(loc, "compute.emr", `emr.releaseLabel "${p.emr.releaseLabel}" must look like "emr-7.1.0"`);
+    issues.add(loc, "compute.emr", `emr.releaseLabel "${p.emr.releaseLabel}" must look like "emr-7.1.0"`);
   }
   (p.permissions ?? []).forEach((s, i) => {
     if (
@@ -233,7 +238,7 @@ function checkParams(ctx: BuildContext, loc: Location, engine: Engine, p: Comput
       !Array.isArray(s.resources) ||
       s.resources.length === 0
     ) {
-      ctx.issues.add(
+      issues.add(
         loc,
         "compute.permissions",
         `permission ${i + 1} needs at least one action and one resource`,
@@ -242,7 +247,7 @@ function checkParams(ctx: BuildContext, loc: Location, engine: Engine, p: Comput
   });
 }
 
-function paramsModel(p: ComputeParams): ComputeParamsModel {
+export function paramsModel(p: ComputeParams): ComputeParamsModel {
   return {
     ...(p.workers === undefined ? {} : { workers: p.workers }),
     ...(p.workerType === undefined ? {} : { workerType: p.workerType }),

@@ -141,9 +141,14 @@ export class DataNode extends Node<DataNodeProps> {
     const explicit = [...(p.links ?? []), ...(p.outputLinks ?? [])];
     const links: LinkModel[] = [];
     const outputLinks: OutputLinkModel[] = [];
-    explicit.forEach((l, i) => this.buildExplicitLink(ctx, inputs, signal, l, i, links, outputLinks));
-    if (autoLink) this.autoLinkInputs(ctx, inputs, links);
-    this.linkOutputs(ctx, inputs, signal, autoLink, outputLinks);
+    // Targets an explicit link names, valid or not: auto-linking leaves them alone, so one mistake
+    // is reported once rather than again as a missing or conflicting auto link.
+    const claimed = new Set<string>();
+    explicit.forEach((l, i) =>
+      this.buildExplicitLink(ctx, inputs, signal, l, i, links, outputLinks, claimed),
+    );
+    if (autoLink) this.autoLinkInputs(ctx, inputs, links, claimed);
+    this.linkOutputs(ctx, inputs, signal, autoLink, outputLinks, claimed);
     this.checkRangeChecks(ctx, inputs, links);
 
     const computeList: readonly unknown[] =
@@ -338,6 +343,7 @@ export class DataNode extends Node<DataNodeProps> {
     index: number,
     links: LinkModel[],
     outputLinks: OutputLinkModel[],
+    claimed: Set<string>,
   ): void {
     const loc: Location = { node: this.id, field: `link ${index + 1}` };
     if (!(l instanceof Link)) {
@@ -345,6 +351,7 @@ export class DataNode extends Node<DataNodeProps> {
       return;
     }
     const target = this.endpoint(ctx, loc, inputs, signal, l.target, true);
+    if (target !== undefined) claimed.add(claimKey(target));
     const sources = l.sources.map((s) => this.endpoint(ctx, loc, inputs, signal, s, false));
     if (target === undefined || sources.some((s) => s === undefined)) return;
     const srcs = sources as Endpoint[];
@@ -538,6 +545,15 @@ export class DataNode extends Node<DataNodeProps> {
           );
         } else if (src?.type === "LONG" && m.unit !== undefined) {
           bad("link.mapper", `shift on a LONG takes no unit`);
+        } else if (
+          src?.type === "DATETIME" &&
+          m.unit !== undefined &&
+          granularityRank(m.unit) < granularityRank(src.granularity)
+        ) {
+          bad(
+            "link.mapper",
+            `shift by ${m.unit} is finer than the ${src.granularity} dimension it shifts; it would be lost`,
+          );
         }
         break;
       case "truncate":
@@ -547,6 +563,11 @@ export class DataNode extends Node<DataNodeProps> {
           bad(
             "link.mapper",
             `truncate(${m.granularity}) of a ${src.granularity} dimension loses nothing; use eq`,
+          );
+        } else if (target.granularity !== m.granularity) {
+          bad(
+            "link.mapper",
+            `truncate(${m.granularity}) feeds a ${target.granularity} dimension; truncate to ${target.granularity} instead`,
           );
         }
         break;
@@ -576,7 +597,12 @@ export class DataNode extends Node<DataNodeProps> {
     return ctx.issues.size === before;
   }
 
-  private autoLinkInputs(ctx: BuildContext, inputs: readonly ResolvedInput[], links: LinkModel[]): void {
+  private autoLinkInputs(
+    ctx: BuildContext,
+    inputs: readonly ResolvedInput[],
+    links: LinkModel[],
+    claimed: ReadonlySet<string>,
+  ): void {
     const explicit = [...links];
     const seen = new Map<string, ResolvedInput>();
     for (const input of inputs) {
@@ -593,7 +619,7 @@ export class DataNode extends Node<DataNodeProps> {
             sameRef(l.target, target) ||
             (sameRef(l.target, source) && l.sources.some((s) => sameRef(s, target))),
         );
-        if (related) continue;
+        if (related || claimed.has(claimKey({ input, spec }))) continue;
         const anchorSpec = anchor.signal.dimensions.find((d) => d.name === spec.name) as DimensionModel;
         const why = eqIncompatibility(anchorSpec, spec);
         if (why) {
@@ -615,9 +641,11 @@ export class DataNode extends Node<DataNodeProps> {
     signal: SignalModel,
     autoLink: boolean,
     outputLinks: OutputLinkModel[],
+    claimed: ReadonlySet<string>,
   ): void {
     for (const spec of signal.dimensions) {
-      if (outputLinks.some((o) => o.dimension === spec.name)) continue;
+      if (outputLinks.some((o) => o.dimension === spec.name) || claimed.has(claimKey({ output: spec.name })))
+        continue;
       const loc = { node: this.id, field: "output", dimension: spec.name };
       const first = autoLink
         ? inputs.find((r) => r.signal.dimensions.some((d) => d.name === spec.name))
@@ -722,6 +750,10 @@ function inputEntries(inputs: DataNodeProps["inputs"] | undefined): [string, Inp
 function refOf(e: Endpoint): DimensionRefModel {
   if ("output" in e) throw new Error("output endpoint has no input reference");
   return { input: e.input.alias, dimension: e.spec.name };
+}
+
+function claimKey(e: Endpoint): string {
+  return "output" in e ? `>${e.output}` : `${e.input.alias}.${e.spec.name}`;
 }
 
 function sameRef(a: DimensionRefModel, b: DimensionRefModel): boolean {

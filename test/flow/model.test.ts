@@ -180,3 +180,26 @@ describe("links in the model", () => {
     expect(node.inputs[1]?.ranges).toEqual({ day: { from: -6, to: 0 } });
   });
 });
+
+describe("environments", () => {
+  test("compute overrides are sized like node compute and checked the same way", () => {
+    const a = app();
+    const ev = a.s3Dataset("ev", { bucket: "raw", dimensions: { day: dim.datetime() } });
+    a.data("n", { inputs: [ev], compute: pySpark("output = ev") });
+    a.environment("prod", {
+      account: "999988887777",
+      region: "eu-west-1",
+      compute: { n: { workers: 40, workerType: "G.2X" } },
+    });
+    expect(a.toModel().environments.prod?.compute).toEqual({ n: { workers: 40, workerType: "G.2X" } });
+    a.environment("dev", {
+      account: "999988887777",
+      region: "eu-west-1",
+      compute: { n: { workers: 2.5, engine: "athena" } },
+    });
+    expect(a.validate().map((i) => [i.code, i.path])).toEqual([
+      ["environment.compute", "environments.dev.compute.n"],
+      ["compute.workers", "environments.dev.compute.n"],
+    ]);
+  });
+});

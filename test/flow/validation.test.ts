@@ -388,6 +388,40 @@ const cases: Case[] = [
     message: `node "joined", output link 1, dimension "region": shift needs LONG→LONG or DATETIME→DATETIME, got region (STRING) → region (STRING)`,
   },
   {
+    title: "shift by a unit finer than the dimension",
+    build: (app) => {
+      const e = events(app);
+      joined(app, [e], { links: [link("day", shift(3, "HOUR"), e.dim("day"))] });
+    },
+    code: "link.mapper",
+    path: "nodes.joined.output.link.1.dimensions.day",
+    message: `node "joined", output link 1, dimension "day": shift by HOUR is finer than the DAY dimension it shifts; it would be lost`,
+  },
+  {
+    title: "truncate to a granularity other than the target's",
+    build: (app) => {
+      const hourly = app.timer("hourly", "rate(1 hour)");
+      joined(app, [hourly], {
+        output: { day: dim.datetime() },
+        links: [link("day", truncate("MONTH"), hourly.dim("time"))],
+      });
+    },
+    code: "link.mapper",
+    path: "nodes.joined.output.link.1.dimensions.day",
+    message: `node "joined", output link 1, dimension "day": truncate(MONTH) feeds a DAY dimension; truncate to DAY instead`,
+  },
+  {
+    title: "a failed explicit link is reported once, not again as an auto-link conflict",
+    build: (app) => {
+      const a = events(app);
+      const b = events(app, {}, "other");
+      joined(app, [a, b], { links: [link(b.dim("day"), truncate("DAY"), a.dim("region"))] });
+    },
+    code: "link.type-mismatch",
+    path: "nodes.joined.inputs.other.link.1.dimensions.day",
+    message: `node "joined", input "other", link 1, dimension "day": truncate needs DATETIME→DATETIME`,
+  },
+  {
     title: "eq between a STRING and a LONG",
     build: (app) => {
       const e = events(app);
