@@ -163,13 +163,11 @@ function everyShapeApp(): Application {
     config: { nested: { list: [1, "a", true, null], ratio: 0.5 } },
     compute: {
       rollup: {
-        engine: "emr",
         workers: 4,
         sparkArgs: { "--conf": "spark.sql.shuffle.partitions=8" },
         timeoutSeconds: 600,
         emr: { releaseLabel: "emr-7.1.0", clusterId: "j-123", serverless: false },
         extra: { tag: ["x"] },
-        permissions: [{ actions: ["s3:GetObject"], resources: ["*"] }],
       },
     },
   });
