@@ -3,3 +3,17 @@
  * and run them with the same router locally and on Lambda.
  */
 export * from "./flow";
+export {
+  LocalRuntime,
+  type LocalRuntimeOptions,
+  type SignalTarget,
+  type WaitOption,
+} from "./runtime-bundle/local/local-runtime";
+export type { ExecutionRecord, ExecutionStatus, TargetRecord } from "./runtime-bundle/core/execution-record";
+export type { PendingView, PollResult, ProcessOutcome } from "./runtime-bundle/core/router";
+export type {
+  Dispatcher,
+  DispatchRequest,
+  DispatchResult,
+  DispatchInput,
+} from "./runtime-bundle/core/dispatcher";

@@ -1,0 +1,49 @@
+/**
+ * Dispatchers run compute targets on an engine. A start either finishes at once (inline code, local
+ * DuckDB) or returns a handle that the router polls (Glue, Athena, EMR) until it finishes.
+ */
+import type {
+  ComputeTargetModel,
+  DataFormat,
+  DataNodeModel,
+  JsonValue,
+  SignalKind,
+} from "../../flow/model/flow-model";
+import type { Dimensions } from "./signal";
+
+export interface DispatchInput {
+  readonly node: string;
+  readonly kind: SignalKind;
+  readonly dimensions: Dimensions;
+  /** Partition paths, tip first for ranges; empty for signals without data (timers, alarms). */
+  readonly paths: readonly string[];
+  readonly format?: DataFormat;
+  readonly reference: boolean;
+}
+
+export interface DispatchRequest {
+  readonly executionId: string;
+  readonly node: DataNodeModel;
+  readonly target: ComputeTargetModel;
+  /** 0-based position of the target in the node's compute list. */
+  readonly targetIndex: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  readonly inputs: Readonly<Record<string, DispatchInput>>;
+  readonly output: { readonly dimensions: Dimensions; readonly path: string; readonly format: DataFormat };
+  readonly env: string;
+  readonly config: Readonly<Record<string, JsonValue>>;
+}
+
+export type DispatchResult =
+  | { readonly status: "SUCCEEDED" }
+  | { readonly status: "RUNNING"; readonly handle: string }
+  /** `transient`: an engine-side condition (throttling, capacity) worth retrying without counting against `retries`. */
+  | { readonly status: "FAILED"; readonly error: string; readonly transient: boolean };
+
+export interface Dispatcher {
+  start(request: DispatchRequest): Promise<DispatchResult>;
+  /** Status of a running job; required for engines that return RUNNING. */
+  poll?(handle: string, request: DispatchRequest): Promise<DispatchResult>;
+  kill?(handle: string, request: DispatchRequest): Promise<void>;
+}

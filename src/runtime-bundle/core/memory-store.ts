@@ -1,0 +1,102 @@
+/**
+ * In-memory Store: the same conditional-write contract as the DynamoDB store, for LocalRuntime and tests.
+ */
+import type { ExecutionRecord } from "./execution-record";
+import type { ExecutionSlot, GroupBucket, Store, StoreStats, Versioned } from "./store";
+
+export class MemoryStore implements Store {
+  readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
+  private readonly buckets = new Map<string, Map<string, Versioned<GroupBucket>>>();
+  private readonly slots = new Map<string, Versioned<ExecutionSlot>>();
+  private readonly executions = new Map<string, Versioned<ExecutionRecord>>();
+  private readonly byRoute = new Map<string, string[]>();
+  private readonly events = new Map<string, number>();
+
+  async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
+    this.stats.reads++;
+    return this.buckets.get(route)?.get(key);
+  }
+
+  async putBucket(
+    route: string,
+    key: string,
+    bucket: GroupBucket,
+    expected: number | undefined,
+  ): Promise<boolean> {
+    this.stats.writes++;
+    let items = this.buckets.get(route);
+    if (!items) this.buckets.set(route, (items = new Map()));
+    const current = items.get(key);
+    if (current?.version !== expected) return false;
+    if (bucket.groups.length === 0) items.delete(key);
+    else items.set(key, { value: clone(bucket), version: (expected ?? 0) + 1 });
+    return true;
+  }
+
+  async bucketKeys(route: string): Promise<string[]> {
+    this.stats.queries++;
+    return [...(this.buckets.get(route)?.keys() ?? [])].sort();
+  }
+
+  async getSlot(route: string, outputKey: string): Promise<Versioned<ExecutionSlot> | undefined> {
+    this.stats.reads++;
+    return this.slots.get(`${route}\u0000${outputKey}`);
+  }
+
+  async putSlot(
+    route: string,
+    outputKey: string,
+    slot: ExecutionSlot,
+    expected: number | undefined,
+  ): Promise<boolean> {
+    this.stats.writes++;
+    const k = `${route}\u0000${outputKey}`;
+    if (this.slots.get(k)?.version !== expected) return false;
+    this.slots.set(k, { value: { ...slot }, version: (expected ?? 0) + 1 });
+    return true;
+  }
+
+  async createExecution(record: ExecutionRecord): Promise<boolean> {
+    this.stats.writes++;
+    if (this.executions.has(record.id)) return false;
+    this.executions.set(record.id, { value: clone(record), version: 1 });
+    const list = this.byRoute.get(record.node) ?? [];
+    list.push(record.id);
+    this.byRoute.set(record.node, list);
+    return true;
+  }
+
+  async getExecution(id: string): Promise<Versioned<ExecutionRecord> | undefined> {
+    this.stats.reads++;
+    return this.executions.get(id);
+  }
+
+  async putExecution(record: ExecutionRecord, expected: number): Promise<boolean> {
+    this.stats.writes++;
+    const current = this.executions.get(record.id);
+    if (current?.version !== expected) return false;
+    this.executions.set(record.id, { value: clone(record), version: expected + 1 });
+    return true;
+  }
+
+  async listExecutions(route: string): Promise<ExecutionRecord[]> {
+    this.stats.queries++;
+    const ids = this.byRoute.get(route) ?? [];
+    return ids
+      .map((id) => this.executions.get(id)?.value)
+      .filter((r): r is ExecutionRecord => r !== undefined)
+      .reverse();
+  }
+
+  async claimEvent(eventId: string, expiresAt: number): Promise<boolean> {
+    this.stats.writes++;
+    if (this.events.has(eventId)) return false;
+    this.events.set(eventId, expiresAt);
+    return true;
+  }
+}
+
+/** Stored values are copies: callers can never mutate the store behind a conditional write. */
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}

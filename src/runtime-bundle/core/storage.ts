@@ -1,0 +1,19 @@
+/**
+ * Where partitions live, as far as the router needs to know: their paths, whether they are complete,
+ * and writing completion markers. LocalStorage (filesystem) and S3 implement it.
+ */
+import type { NodeModel } from "../../flow/model/flow-model";
+import type { Dimensions } from "./signal";
+
+export interface Storage {
+  /** Path (filesystem path or s3:// URI) of one partition of a node. */
+  partitionPath(node: NodeModel, dimensions: Dimensions): string;
+  /** True when the partition is complete: its completion marker exists, or (no marker) it has any data object. */
+  exists(path: string, completion: string | null): Promise<boolean>;
+  /** Writes the completion marker of a partition (creating the partition folder if needed). */
+  writeMarker(path: string, name: string): Promise<void>;
+  /** Removes a partition's data and marker, before an execution rewrites it. */
+  clear(path: string): Promise<void>;
+}
+
+export const COMPLETION_MARKER = "_SUCCESS";

@@ -1,0 +1,71 @@
+/**
+ * The router's state, designed for single-item conditional writes (DynamoDB without transactions):
+ * every write names one item and the version it expects, so concurrent or duplicate deliveries
+ * race on one item and exactly one wins. No operation here needs a scan on the event path.
+ */
+import type { ExecutionRecord } from "./execution-record";
+import type { Dimensions } from "./signal";
+
+export interface PendingGroup {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Trigger dimensions received per input alias. */
+  readonly received: Readonly<Record<string, Dimensions>>;
+  /**
+   * "pending": waiting for inputs; "waiting": all inputs in, a range check is not yet satisfied;
+   * "triggering": claimed for execution `executionId` (kept until the execution exists, for crash recovery).
+   */
+  readonly state: "pending" | "waiting" | "triggering";
+  readonly executionId?: string;
+}
+
+/** All pending groups of one route that share a group key: one item. */
+export interface GroupBucket {
+  readonly groups: readonly PendingGroup[];
+}
+
+/** Per (route, output partition): the execution running now and the latest one. */
+export interface ExecutionSlot {
+  readonly active?: string;
+  readonly latest?: string;
+}
+
+export interface Versioned<T> {
+  readonly value: T;
+  /** Opaque to callers: pass it back to a conditional write. */
+  readonly version: number;
+}
+
+export interface Store {
+  getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined>;
+  /** Writes if the item is still at `expected` (undefined: must not exist). False on conflict. Empty buckets are deleted. */
+  putBucket(route: string, key: string, bucket: GroupBucket, expected: number | undefined): Promise<boolean>;
+  /** Keys of a route's buckets (a key-range query, for `pending()`, TTL sweeps and recovery; not the event path). */
+  bucketKeys(route: string): Promise<string[]>;
+
+  getSlot(route: string, outputKey: string): Promise<Versioned<ExecutionSlot> | undefined>;
+  putSlot(
+    route: string,
+    outputKey: string,
+    slot: ExecutionSlot,
+    expected: number | undefined,
+  ): Promise<boolean>;
+
+  /** Creates an execution record; false if one with that id exists (idempotent trigger). */
+  createExecution(record: ExecutionRecord): Promise<boolean>;
+  getExecution(id: string): Promise<Versioned<ExecutionRecord> | undefined>;
+  putExecution(record: ExecutionRecord, expected: number): Promise<boolean>;
+  /** A route's executions, newest first. */
+  listExecutions(route: string): Promise<ExecutionRecord[]>;
+
+  /** Records an idempotency key; false when it was already recorded. */
+  claimEvent(eventId: string, expiresAt: number): Promise<boolean>;
+}
+
+/** Counts of store calls, for the benchmark's "store operations per event". */
+export interface StoreStats {
+  reads: number;
+  writes: number;
+  queries: number;
+}

@@ -1,0 +1,76 @@
+/**
+ * Engines of LocalRuntime: inline code in process, Spark SQL and Presto SQL on DuckDB, PySpark
+ * through a user-supplied local override (PySpark cannot run here).
+ */
+import { mkdir } from "node:fs/promises";
+import type { CodeRefModel } from "../../flow/model/flow-model";
+import type { InlineCompute, InlineInput } from "../../flow/model/inline-api";
+import type { DispatchRequest, DispatchResult, Dispatcher } from "../core/dispatcher";
+import type { DuckDbDispatcher } from "./duckdb-dispatcher";
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
+export type CodeResolver = (ref: CodeRefModel) => Function;
+
+/** Calls user code with (inputs, output, ctx); a throw is a user error. */
+export async function runInline(fn: InlineCompute, request: DispatchRequest): Promise<DispatchResult> {
+  const inputs: Record<string, InlineInput> = {};
+  for (const [alias, i] of Object.entries(request.inputs))
+    inputs[alias] = { dimensions: i.dimensions, paths: i.paths };
+  await mkdir(request.output.path, { recursive: true });
+  try {
+    await fn(
+      inputs,
+      { dimensions: request.output.dimensions, paths: [request.output.path] },
+      {
+        dimensions: request.output.dimensions,
+        env: request.env,
+        config: request.config,
+        attempt: request.attempt,
+      },
+    );
+    return { status: "SUCCEEDED" };
+  } catch (e) {
+    return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
+  }
+}
+
+/** Inline targets: the handler the model names, resolved to a function. */
+export class InlineDispatcher implements Dispatcher {
+  constructor(private readonly resolve: CodeResolver) {}
+
+  async start(request: DispatchRequest): Promise<DispatchResult> {
+    const ref = request.target.handler;
+    if (ref === undefined)
+      return { status: "FAILED", error: "inline target has no handler", transient: false };
+    let fn: InlineCompute;
+    try {
+      fn = this.resolve(ref) as InlineCompute;
+    } catch (e) {
+      return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
+    }
+    return runInline(fn, request);
+  }
+}
+
+/** Glue / EMR / Athena stand-in: SQL on DuckDB, PySpark through an override per node. */
+export class LocalBatchDispatcher implements Dispatcher {
+  constructor(
+    private readonly duckdb: DuckDbDispatcher,
+    private readonly overrides: Readonly<Record<string, InlineCompute>>,
+  ) {}
+
+  async start(request: DispatchRequest): Promise<DispatchResult> {
+    if (request.target.kind !== "pySpark") return this.duckdb.start(request);
+    const override = this.overrides[request.node.id];
+    if (override === undefined) {
+      return {
+        status: "FAILED",
+        transient: false,
+        error:
+          `pySpark target ${request.targetIndex + 1} of node "${request.node.id}" cannot run locally; ` +
+          `give it a local override: LocalRuntime.start(app, { compute: { ${request.node.id}: async (inputs, output, ctx) => { … } } })`,
+      };
+    }
+    return runInline(override, request);
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * LocalRuntime: the router embedded in the process, with an in-memory store, the filesystem as
+ * storage, DuckDB and inline code as engines and a virtual clock. A whole flow runs end to end in a
+ * test with no AWS account and no servers.
+ */
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type {
+  CodeRefModel,
+  DimensionValue,
+  Engine,
+  FlowModel,
+  JsonValue,
+  NodeModel,
+} from "../../flow/model/flow-model";
+import { coerceDimensionValue } from "../../flow/model/dimension-value";
+import type { HookFunction, InlineCompute } from "../../flow/model/inline-api";
+import { formatDatetime } from "../../flow/model/strftime";
+import { VirtualClock } from "../core/clock";
+import type { Dispatcher } from "../core/dispatcher";
+import type { ExecutionRecord } from "../core/execution-record";
+import type { MetricsSink } from "../core/hooks";
+import { MemoryStore } from "../core/memory-store";
+import { RouteTable } from "../core/route-table";
+import {
+  Router,
+  type PendingView,
+  type PollResult,
+  type ProcessOutcome,
+  type RunOptions,
+} from "../core/router";
+import type { Dimensions } from "../core/signal";
+import { DuckDbDispatcher } from "./duckdb-dispatcher";
+import { InlineDispatcher, LocalBatchDispatcher } from "./local-dispatchers";
+import { LocalStorage } from "./local-storage";
+import { ModuleLoader } from "./module-loader";
+
+/** What LocalRuntime needs of an Application (structural: the runtime never imports the DSL). */
+export interface FlowSource {
+  toModel(): FlowModel;
+  readonly root: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
+  readonly localFunctions: { get(key: string): Function | undefined };
+}
+
+/** A node handle (`joined`) or a selection of one (`events.at("NA", "2024-05-07")`, `alarm.is("ALARM")`). */
+export type SignalTarget =
+  | { readonly id: string }
+  | { readonly node: { readonly id: string }; readonly selectors: readonly unknown[] };
+
+export interface LocalRuntimeOptions {
+  /** Local storage root (internal data under `<dir>/internal_data`). @default a new temp dir, removed by stop() */
+  readonly dir?: string;
+  /** External dataset id → local folder with the same partition layout. @default `<dir>/external/<id>` */
+  readonly datasets?: Readonly<Record<string, string>>;
+  /** Local stand-ins for compute LocalRuntime cannot run (pySpark), by data node id. */
+  readonly compute?: Readonly<Record<string, InlineCompute>>;
+  /** Engines to use instead of the local ones (fakes in tests). */
+  readonly engines?: Readonly<Partial<Record<Engine, Dispatcher>>>;
+  /** Environment name seen by user code. @default "local" */
+  readonly env?: string;
+  /** Config seen by user code. @default the named environment's config, else {} */
+  readonly config?: Readonly<Record<string, JsonValue>>;
+  /** Start of the virtual clock, epoch ms. @default 2024-01-01T00:00:00Z */
+  readonly startTime?: number;
+}
+
+export interface WaitOption {
+  /** Resolve only when the flow is quiescent. @default true */
+  readonly wait?: boolean;
+}
+
+export class LocalRuntime {
+  readonly model: FlowModel;
+  readonly dir: string;
+  private readonly clock: VirtualClock;
+  private readonly router: Router;
+  private readonly duckdb = new DuckDbDispatcher();
+  private readonly counters = new Map<string, number>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  private constructor(
+    app: FlowSource,
+    options: LocalRuntimeOptions,
+    private readonly ownsDir: boolean,
+  ) {
+    this.model = app.toModel();
+    this.dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), "sluice-local-")));
+    this.clock = new VirtualClock(options.startTime);
+    const loader = new ModuleLoader(app.root);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
+    const resolveCode = (ref: CodeRefModel): Function => {
+      if ("function" in ref) {
+        const fn = app.localFunctions.get(ref.function);
+        if (!fn)
+          throw new Error(`no local function "${ref.function}" (was the model built from this application?)`);
+        return fn;
+      }
+      return loader.load(ref.module, ref.export);
+    };
+    const batch = new LocalBatchDispatcher(this.duckdb, options.compute ?? {});
+    const envName = options.env ?? "local";
+    const metrics: MetricsSink = {
+      emit: (route, name, value = 1) => {
+        const key = route === undefined ? name : `${route}.${name}`;
+        this.counters.set(key, (this.counters.get(key) ?? 0) + value);
+      },
+    };
+    this.router = new Router({
+      table: new RouteTable(this.model, (ref) => {
+        const [module, name] = [ref.slice(0, ref.lastIndexOf("#")), ref.slice(ref.lastIndexOf("#") + 1)];
+        return loader.load(module, name) as (values: readonly DimensionValue[]) => unknown;
+      }),
+      store: new MemoryStore(),
+      storage: new LocalStorage({
+        root: this.dir,
+        ...(options.datasets ? { datasets: options.datasets } : {}),
+      }),
+      dispatchers: {
+        lambda: new InlineDispatcher(resolveCode),
+        glue: batch,
+        emr: batch,
+        emrServerless: batch,
+        athena: batch,
+        ...options.engines,
+      },
+      clock: this.clock,
+      scheduler: this.clock,
+      environment: {
+        name: envName,
+        config: options.config ?? this.model.environments[envName]?.config ?? {},
+      },
+      hooks: async (ref, event, ctx) => {
+        await (resolveCode(ref) as HookFunction)(event, ctx);
+      },
+      metrics,
+    });
+  }
+
+  static async start(app: FlowSource, options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    return new LocalRuntime(app, options, options.dir === undefined);
+  }
+
+  /** The virtual clock, epoch ms. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Injects one event (every dimension given; an alarm's time defaults to now). */
+  async process(target: SignalTarget, options: WaitOption = {}): Promise<ProcessOutcome> {
+    const node = this.nodeOf(target);
+    const dimensions = this.concreteDimensions(node, target);
+    return this.run((o) => this.router.process({ node: node.id, dimensions }, o), options);
+  }
+
+  /** Runs a data node for one output partition, from its reverse-linked inputs. */
+  async execute(
+    target: SignalTarget,
+    options: WaitOption & { readonly recursive?: boolean } = {},
+  ): Promise<ExecutionRecord> {
+    const node = this.nodeOf(target);
+    const dimensions = this.concreteDimensions(node, target);
+    const recursive = options.recursive === undefined ? {} : { recursive: options.recursive };
+    return this.run((o) => this.router.execute(node.id, dimensions, { ...o, ...recursive }), options);
+  }
+
+  /** `{ path }` when the latest execution succeeded, `{ records }` when it failed, `{}` when none finished. */
+  async poll(target: SignalTarget): Promise<PollResult> {
+    const node = this.nodeOf(target);
+    return this.router.poll(node.id, this.concreteDimensions(node, target));
+  }
+
+  async kill(target: SignalTarget): Promise<ExecutionRecord | undefined> {
+    const node = this.nodeOf(target);
+    return this.router.kill(node.id, this.concreteDimensions(node, target));
+  }
+
+  /** Open trigger groups of a node, oldest first. */
+  async pending(target: SignalTarget): Promise<PendingView[]> {
+    return this.router.pending(this.nodeOf(target).id);
+  }
+
+  /** Executions of a node (active and finished), newest first. */
+  async executions(target: SignalTarget): Promise<ExecutionRecord[]> {
+    return this.router.executions(this.nodeOf(target).id);
+  }
+
+  /** Moves the virtual clock: due retries, polls and checkpoints run, expired groups are swept. */
+  async advance(ms: number): Promise<void> {
+    await this.run(async () => {
+      await this.clock.advanceTo(this.clock.now() + ms);
+      await this.router.sweep();
+    }, {});
+  }
+
+  /** Route metric counts of a node (`ExecutionSuccess`: 2, …), or platform metrics without a node. */
+  metrics(target?: SignalTarget): Record<string, number> {
+    const prefix = target === undefined ? undefined : `${this.nodeOf(target).id}.`;
+    const out: Record<string, number> = {};
+    for (const [k, v] of [...this.counters.entries()].sort()) {
+      if (prefix === undefined ? !k.includes(".") : k.startsWith(prefix))
+        out[prefix ? k.slice(prefix.length) : k] = v;
+    }
+    return out;
+  }
+
+  /** Waits for work started with `{ wait: false }`, closes DuckDB and removes a temp dir it created. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled([...this.inflight]);
+    await this.duckdb.close();
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Runs router work; with `wait: false` executions continue in the background (stop() awaits them). */
+  private async run<T>(work: (options: RunOptions) => Promise<T>, options: WaitOption): Promise<T> {
+    if (this.stopped) throw new Error("LocalRuntime is stopped");
+    if (options.wait === false) {
+      return work({
+        background: (p) => {
+          const tracked = p.then(() => this.quiesce()).finally(() => this.inflight.delete(tracked));
+          this.inflight.add(tracked);
+        },
+      });
+    }
+    const result = await work({});
+    await this.quiesce();
+    return result;
+  }
+
+  /** Runs timers of live executions (retry backoff, polls) by jumping the virtual clock to them. */
+  private async quiesce(): Promise<void> {
+    for (let next = this.clock.nextBusy(); next !== undefined; next = this.clock.nextBusy()) {
+      await this.clock.advanceTo(next);
+    }
+  }
+
+  private nodeOf(target: SignalTarget): NodeModel {
+    const id = "selectors" in target ? target.node.id : target.id;
+    const node = this.model.nodes[id];
+    if (!node) throw new Error(`"${id}" is not a node of this flow`);
+    return node;
+  }
+
+  /** Dimensions of a selection, every one given as a single value (an alarm's time defaults to now). */
+  private concreteDimensions(node: NodeModel, target: SignalTarget): Dimensions {
+    const selectors = "selectors" in target ? target.selectors : [];
+    const out: Record<string, DimensionValue> = {};
+    node.signal.dimensions.forEach((spec, i) => {
+      let raw = selectors[i];
+      if (raw === undefined && spec.type === "DATETIME" && node.signal.kind === "alarm") {
+        raw = formatDatetime(this.clock.now(), spec.format);
+      }
+      if (
+        raw === undefined ||
+        raw === "*" ||
+        Array.isArray(raw) ||
+        (typeof raw === "object" && !(raw instanceof Date))
+      ) {
+        throw new Error(
+          `node "${node.id}": give one value for dimension "${spec.name}" (at(...) position ${i + 1})`,
+        );
+      }
+      const c = coerceDimensionValue(spec, raw);
+      if (c.error !== undefined) throw new Error(`node "${node.id}", dimension "${spec.name}": ${c.error}`);
+      out[spec.name] = c.value;
+    });
+    return out;
+  }
+}

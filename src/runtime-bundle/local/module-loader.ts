@@ -1,0 +1,67 @@
+/**
+ * Loads user code named by a module reference ("handlers/page.ts#page") for LocalRuntime: the module
+ * is bundled with esbuild (packages stay external and resolve from the module's folder) and evaluated
+ * as if it were the file itself. On Lambda the same references are prebundled at synth time instead.
+ */
+import { buildSync } from "esbuild";
+import Module from "node:module";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+interface LoadableModule {
+  filename: string;
+  paths: string[];
+  exports: Record<string, unknown>;
+  _compile(code: string, filename: string): void;
+}
+type ModuleCtor = (new (id: string) => LoadableModule) & { _nodeModulePaths(dir: string): string[] };
+
+export class ModuleLoadError extends Error {
+  override readonly name = "ModuleLoadError";
+}
+
+export class ModuleLoader {
+  private readonly cache = new Map<string, Record<string, unknown>>();
+
+  constructor(private readonly root: string) {}
+
+  /** The named export of a module, which must be a function. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
+  load(module: string, name: string): Function {
+    const file = isAbsolute(module) ? module : resolve(this.root, module);
+    const exports = this.cache.get(file) ?? this.compile(file);
+    this.cache.set(file, exports);
+    const fn = exports[name];
+    if (typeof fn !== "function") {
+      throw new ModuleLoadError(
+        `${module} has no exported function "${name}" (exports: ${Object.keys(exports).join(", ") || "none"})`,
+      );
+    }
+    return fn;
+  }
+
+  private compile(file: string): Record<string, unknown> {
+    let code: string;
+    try {
+      const out = buildSync({
+        entryPoints: [file],
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        target: "node20",
+        write: false,
+        logLevel: "silent",
+        packages: "external",
+        sourcemap: "inline",
+      });
+      code = out.outputFiles[0]?.text ?? "";
+    } catch (e) {
+      throw new ModuleLoadError(`cannot compile ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const Ctor = Module as unknown as ModuleCtor;
+    const m = new Ctor(file);
+    m.filename = file;
+    m.paths = Ctor._nodeModulePaths(dirname(file));
+    m._compile(code, file);
+    return m.exports;
+  }
+}
