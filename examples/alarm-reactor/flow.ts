@@ -5,7 +5,12 @@
  */
 import { Application, allOf, inline, not } from "sluice";
 
-const app = new Application("ingest-guard", { account: "111122223333", region: "us-east-1" });
+// Handler references ("handlers/report.ts#…") are relative to this folder, wherever the flow is run from.
+const app = new Application("ingest-guard", {
+  account: "111122223333",
+  region: "us-east-1",
+  root: __dirname,
+});
 
 const ingest = app.externalMetric("ingest_lambda", {
   namespace: "AWS/Lambda",

@@ -679,14 +679,15 @@ export class DataNode extends Node<DataNodeProps> {
     outputLinks.sort((a, b) => order.indexOf(a.dimension) - order.indexOf(b.dimension));
   }
 
-  /** A range-checked input must have every dimension determined: linked, or narrowed to one value. */
+  /** A range-checked reference must have every dimension determined: linked, or narrowed to one value. */
   private checkRangeChecks(
     ctx: BuildContext,
     inputs: readonly ResolvedInput[],
     links: readonly LinkModel[],
   ): void {
     for (const r of inputs) {
-      if (!r.model.rangeCheck && !r.model.reference) continue;
+      // A trigger input's partitions come from its own event; only a reference needs links to find them.
+      if (!r.model.rangeCheck || !r.model.reference) continue;
       for (const spec of r.signal.dimensions) {
         const linked =
           links.some((l) => sameRef(l.target, { input: r.alias, dimension: spec.name })) ||
@@ -697,11 +698,11 @@ export class DataNode extends Node<DataNodeProps> {
           );
         const f = r.model.filter[spec.name];
         const fixed = f !== undefined && f !== "*" && f.length === 1;
-        if (linked || fixed || (r.model.reference && !r.model.rangeCheck)) continue;
+        if (linked || fixed) continue;
         ctx.issues.add(
           { node: this.id, input: r.alias, dimension: spec.name },
           "input.undetermined",
-          `a range-checked input needs every dimension linked or fixed by at(...), so its partitions are known`,
+          `a range-checked reference needs every dimension linked or fixed by at(...), so its partitions are known`,
         );
       }
     }

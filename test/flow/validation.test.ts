@@ -195,11 +195,11 @@ const cases: Case[] = [
     message: `node "joined": every input is a reference; nothing can trigger the node`,
   },
   {
-    title: "range-checked input with an undetermined dimension",
-    build: (app) => joined(app, [events(app), customers(app).rangeCheck()]),
+    title: "range-checked reference with an undetermined dimension",
+    build: (app) => joined(app, [events(app), customers(app).ref().rangeCheck()]),
     code: "input.undetermined",
     path: "nodes.joined.inputs.customers.dimensions.region_id",
-    message: `node "joined", input "customers", dimension "region_id": a range-checked input needs every dimension linked or fixed by at(...), so its partitions are known`,
+    message: `node "joined", input "customers", dimension "region_id": a range-checked reference needs every dimension linked or fixed by at(...), so its partitions are known`,
   },
   // ------------------------------------------------------------ declarations
   {

@@ -29,6 +29,8 @@ export interface ExecutionRecord {
   readonly targets: readonly TargetRecord[];
   /** Path of the output partition. */
   readonly path: string;
+  /** Trigger events the execution was made of, per input alias (references are derived from them). */
+  readonly inputs: Readonly<Record<string, Dimensions>>;
   /** Last error, when the execution failed. */
   readonly error?: string;
 }

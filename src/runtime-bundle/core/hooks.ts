@@ -13,10 +13,34 @@ export interface MetricsSink {
   emit(route: string | undefined, name: string, value?: number): void;
 }
 
-/** Deferred work: retries, polls of running jobs, checkpoints, TTL sweeps. */
+/** Deferred work, as data so that it can travel through a queue (SQS delay) on AWS. */
+export type DeferredTask =
+  | {
+      readonly kind: "retry";
+      readonly executionId: string;
+      readonly targetIndex: number;
+      readonly transientCount: number;
+    }
+  | {
+      readonly kind: "poll";
+      readonly executionId: string;
+      readonly targetIndex: number;
+      readonly transientCount: number;
+    }
+  | { readonly kind: "checkpoint"; readonly executionId: string; readonly index: number };
+
+/** Hands deferred work back to `Router.runTask` when it is due (SQS with a delay on AWS). */
 export interface Scheduler {
-  /** `keepsBusy`: the work belongs to a live execution (LocalRuntime waits for it before it is quiescent). */
-  schedule(at: number, task: () => Promise<void>, keepsBusy: boolean): void;
+  schedule(at: number, task: DeferredTask): void;
+}
+
+/** An in-process timer host such as the VirtualClock: the router schedules closures on it directly. */
+export interface TimerHost {
+  schedule(at: number, run: () => Promise<void>, keepsBusy: boolean): void;
+}
+
+export function isTimerHost(s: Scheduler | TimerHost): s is TimerHost {
+  return s.schedule.length >= 3;
 }
 
 /** Backoff of retries, in milliseconds. */

@@ -136,8 +136,8 @@ export function partitionsOf(input: RouteInput, sel: Selection): Dimensions[] {
     const range = input.model.ranges[d.name];
     let values: (DimensionValue | "*")[];
     if (chosen === "*") values = ["*"];
-    else if (range && input.trigger)
-      values = expandRange(d, chosen[0] as DimensionValue, range.from, range.to);
+    // A reference's tip comes through its links, a trigger's from its event: both read the window.
+    else if (range) values = dedupe(chosen.flatMap((tip) => expandRange(d, tip, range.from, range.to)));
     else values = [...chosen];
     combos = combos.flatMap((c) => values.map((v) => ({ ...c, [d.name]: v })));
   }

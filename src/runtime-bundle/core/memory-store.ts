@@ -2,7 +2,15 @@
  * In-memory Store: the same conditional-write contract as the DynamoDB store, for LocalRuntime and tests.
  */
 import type { ExecutionRecord } from "./execution-record";
-import type { ExecutionSlot, GroupBucket, Store, StoreStats, Versioned } from "./store";
+import type {
+  ExecutionSlot,
+  GroupBucket,
+  HandleRef,
+  Store,
+  StoreStats,
+  Versioned,
+  WaitingIndex,
+} from "./store";
 
 export class MemoryStore implements Store {
   readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
@@ -11,6 +19,8 @@ export class MemoryStore implements Store {
   private readonly executions = new Map<string, Versioned<ExecutionRecord>>();
   private readonly byRoute = new Map<string, string[]>();
   private readonly events = new Map<string, number>();
+  private readonly handles = new Map<string, HandleRef>();
+  private readonly waiting = new Map<string, Versioned<WaitingIndex>>();
 
   async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
     this.stats.reads++;
@@ -36,6 +46,19 @@ export class MemoryStore implements Store {
   async bucketKeys(route: string): Promise<string[]> {
     this.stats.queries++;
     return [...(this.buckets.get(route)?.keys() ?? [])].sort();
+  }
+
+  async getWaiting(route: string): Promise<Versioned<WaitingIndex> | undefined> {
+    this.stats.reads++;
+    return this.waiting.get(route);
+  }
+
+  async putWaiting(route: string, index: WaitingIndex, expected: number | undefined): Promise<boolean> {
+    this.stats.writes++;
+    if (this.waiting.get(route)?.version !== expected) return false;
+    if (index.keys.length === 0) this.waiting.delete(route);
+    else this.waiting.set(route, { value: { keys: [...index.keys] }, version: (expected ?? 0) + 1 });
+    return true;
   }
 
   async getSlot(route: string, outputKey: string): Promise<Versioned<ExecutionSlot> | undefined> {
@@ -93,6 +116,16 @@ export class MemoryStore implements Store {
     if (this.events.has(eventId)) return false;
     this.events.set(eventId, expiresAt);
     return true;
+  }
+
+  async putHandle(engine: string, handle: string, ref: HandleRef): Promise<void> {
+    this.stats.writes++;
+    this.handles.set(`${engine}\u0000${handle}`, { ...ref });
+  }
+
+  async getHandle(engine: string, handle: string): Promise<HandleRef | undefined> {
+    this.stats.reads++;
+    return this.handles.get(`${engine}\u0000${handle}`);
   }
 }
 

@@ -25,6 +25,9 @@ import {
 } from "./execution-record";
 import {
   DEFAULT_RETRY_POLICY,
+  type DeferredTask,
+  isTimerHost,
+  type TimerHost,
   type HookRunner,
   type MetricsSink,
   type RetryPolicy,
@@ -43,7 +46,7 @@ import type { Route, RouteTable } from "./route-table";
 import { dimensionKey, type Dimensions, type Signal } from "./signal";
 import type { Storage } from "./storage";
 import type { PendingGroup, Store } from "./store";
-import { offer } from "./trigger-groups";
+import { isExpired, offer } from "./trigger-groups";
 import { WILDCARD } from "./partition-layout";
 
 export interface RouterProps {
@@ -52,7 +55,8 @@ export interface RouterProps {
   readonly storage: Storage;
   readonly dispatchers: Readonly<Partial<Record<Engine, Dispatcher>>>;
   readonly clock: Clock;
-  readonly scheduler: Scheduler;
+  /** Where deferred work goes: a queue-backed Scheduler, or an in-process TimerHost (the VirtualClock). */
+  readonly scheduler: Scheduler | TimerHost;
   readonly environment: RuntimeEnvironment;
   /** @default hooks are counted as metrics but run nothing */
   readonly hooks?: HookRunner;
@@ -105,10 +109,16 @@ const MAX_CONFLICT_RETRIES = 50;
 
 export class Router {
   private readonly retry: RetryPolicy;
+  private readonly scheduler: Scheduler;
   private readonly newId: () => string;
 
   constructor(private readonly props: RouterProps) {
     this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
+    const host = props.scheduler;
+    // Retries and polls belong to live executions (a LocalRuntime waits for them); checkpoints do not.
+    this.scheduler = isTimerHost(host)
+      ? { schedule: (at, task) => host.schedule(at, () => this.runTask(task), task.kind !== "checkpoint") }
+      : host;
     this.newId = props.newId ?? (() => crypto.randomUUID());
   }
 
@@ -137,7 +147,11 @@ export class Router {
       matched.push({ route: route.id, input: input.alias });
       executions.push(...(await this.offerToRoute(route, input.alias, dims, options)));
     }
-    for (const { route } of table.rangeChecksOf(signal.node)) {
+    for (const { route, input } of table.rangeChecksOf(signal.node)) {
+      // A partition a range check waits for is consumed, even when the input is a reference.
+      const known = matched.some((m) => m.route === route.id && m.input === input.alias);
+      if (!known && inFilter(input.dims, input.model.filter, dims))
+        matched.push({ route: route.id, input: input.alias });
       executions.push(...(await this.recheckWaiting(route, options)));
     }
     if (matched.length === 0) {
@@ -176,6 +190,9 @@ export class Router {
           : { ...g, state: "waiting" };
       });
       if (!(await store.putBucket(route.id, key, { groups }, current?.version))) continue;
+      if (groups.some((g) => g.state === "waiting" && !ready.has(g.id))) {
+        await this.updateWaiting(route, (keys) => (keys.includes(key) ? keys : [...keys, key]));
+      }
       for (const g of result.expired)
         await this.hook(route, "onPendingExpired", { dimensions: partialOutput(route, g) });
       for (const g of result.created)
@@ -198,7 +215,7 @@ export class Router {
     const id = group.executionId ?? `${route.id}-${group.id}`;
     const sel = selectInputs(route, group.received, this.props.custom);
     const output = outputDimensions(route, sel, this.props.custom);
-    const record = await this.startExecution(route, id, output, sel);
+    const record = await this.startExecution(route, id, output, group.received);
     await this.removeGroup(route, key, group.id);
     if (record && record.status === "RUNNING")
       await this.runOrBackground(() => this.runTargets(record.id, 0), options);
@@ -240,13 +257,22 @@ export class Router {
     return missing;
   }
 
+  /**
+   * Groups waiting on range checks whose partitions may now exist. Only the buckets the route's
+   * waiting index names are read, so an event on a range-checked input never scans the route.
+   */
   private async recheckWaiting(route: Route, options: RunOptions = {}): Promise<string[]> {
     const { store } = this.props;
     const started: string[] = [];
-    for (const key of await store.bucketKeys(route.id)) {
+    const settled: string[] = [];
+    for (const key of (await store.getWaiting(route.id))?.value.keys ?? []) {
       const current = await store.getBucket(route.id, key);
-      const waiting = current?.value.groups.filter((g) => g.state === "waiting") ?? [];
-      if (!current || waiting.length === 0) continue;
+      const now = this.props.clock.now();
+      const waiting = current?.value.groups.filter((g) => g.state === "waiting" && !isExpired(g, now)) ?? [];
+      if (!current || waiting.length === 0) {
+        settled.push(key);
+        continue;
+      }
       const ready: PendingGroup[] = [];
       for (const g of waiting)
         if (await this.rangesComplete(route, g))
@@ -254,9 +280,27 @@ export class Router {
       if (ready.length === 0) continue;
       const groups = current.value.groups.map((g) => ready.find((r) => r.id === g.id) ?? g);
       if (!(await store.putBucket(route.id, key, { groups }, current.version))) continue; // someone else moved it
+      if (ready.length === waiting.length) settled.push(key);
       for (const g of ready) started.push(await this.triggerGroup(route, key, g, options));
     }
+    if (settled.length > 0)
+      await this.updateWaiting(route, (keys) => keys.filter((k) => !settled.includes(k)));
     return started;
+  }
+
+  private async updateWaiting(
+    route: Route,
+    change: (keys: readonly string[]) => readonly string[],
+  ): Promise<void> {
+    const { store } = this.props;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const current = await store.getWaiting(route.id);
+      const before = current?.value.keys ?? [];
+      const keys = change(before);
+      if (keys.length === before.length && keys.every((k, i) => k === before[i])) return;
+      if (await store.putWaiting(route.id, { keys }, current?.version)) return;
+    }
+    throw new RouterError(`route "${route.id}": the waiting index kept changing under concurrent writes`);
   }
 
   // ---------------------------------------------------------------- executions
@@ -266,7 +310,7 @@ export class Router {
     route: Route,
     id: string,
     output: Dimensions,
-    sel: Record<string, Selection>,
+    inputs: Readonly<Record<string, Dimensions>>,
   ): Promise<ExecutionRecord | undefined> {
     const { store, clock, storage } = this.props;
     const now = clock.now();
@@ -279,9 +323,9 @@ export class Router {
       startedAt: now,
       targets: route.node.compute.map((t) => ({ kind: t.kind, engine: t.engine, status: "PENDING" })),
       path: storage.partitionPath(route.node, output),
+      inputs,
     };
     if (!(await store.createExecution(record))) return (await store.getExecution(id))?.value;
-    this.selections.set(id, sel);
     const outKey = outputKey(route, output);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const slot = await store.getSlot(route.id, outKey);
@@ -304,12 +348,9 @@ export class Router {
     await storage.clear(record.path);
     const running = await this.updateExecution(id, (r) => ({ ...r, status: "RUNNING" }));
     await this.hook(route, "onExecBegin", { dimensions: output, executionId: id });
-    this.scheduleCheckpoints(route, id, output);
+    this.scheduleCheckpoints(route, id);
     return running;
   }
-
-  /** Input selections of live executions (rebuilt from the record's inputs when absent, e.g. after a restart). */
-  private readonly selections = new Map<string, Record<string, Selection>>();
 
   /** Runs targets from `from` in order; returns when all finished, one is running remotely, or a retry is scheduled. */
   private async runTargets(id: string, from: number): Promise<void> {
@@ -337,7 +378,8 @@ export class Router {
     result: DispatchResult,
     transientCount: number,
   ): Promise<boolean> {
-    const { clock, scheduler } = this.props;
+    const { clock } = this.props;
+    const scheduler = this.scheduler;
     const current = (await this.props.store.getExecution(id))?.value;
     if (!current || current.status !== "RUNNING") return false; // killed meanwhile
     if (result.status === "SUCCEEDED") {
@@ -347,11 +389,19 @@ export class Router {
     }
     if (result.status === "RUNNING") {
       await this.setTarget(id, i, { status: "RUNNING", handle: result.handle });
-      scheduler.schedule(
-        clock.now() + this.retry.pollIntervalMs,
-        () => this.pollTarget(route, id, i, transientCount),
-        true,
+      const engine = route.node.compute[i]?.engine ?? "lambda";
+      await this.props.store.putHandle(
+        engine,
+        result.handle,
+        { executionId: id, targetIndex: i },
+        clock.now() + 30 * 24 * 3600_000,
       );
+      scheduler.schedule(clock.now() + this.retry.pollIntervalMs, {
+        kind: "poll",
+        executionId: id,
+        targetIndex: i,
+        transientCount,
+      });
       return false;
     }
     if (result.transient && clock.now() - current.startedAt < this.retry.maxTransientAgeMs) {
@@ -361,11 +411,12 @@ export class Router {
         executionId: id,
         error: result.error,
       });
-      scheduler.schedule(
-        clock.now() + this.retry.transientBackoffMs(transientCount + 1),
-        () => this.retryTarget(route, id, i, transientCount + 1),
-        true,
-      );
+      scheduler.schedule(clock.now() + this.retry.transientBackoffMs(transientCount + 1), {
+        kind: "retry",
+        executionId: id,
+        targetIndex: i,
+        transientCount: transientCount + 1,
+      });
       return false;
     }
     if (current.attempts <= route.node.retries) {
@@ -376,11 +427,12 @@ export class Router {
         executionId: id,
         error: result.error,
       });
-      scheduler.schedule(
-        clock.now() + this.retry.userBackoffMs(current.attempts + 1),
-        () => this.retryTarget(route, id, i, 0),
-        true,
-      );
+      scheduler.schedule(clock.now() + this.retry.userBackoffMs(current.attempts + 1), {
+        kind: "retry",
+        executionId: id,
+        targetIndex: i,
+        transientCount: 0,
+      });
       return false;
     }
     await this.setTarget(id, i, { status: "FAILED", error: result.error });
@@ -413,7 +465,13 @@ export class Router {
   private async pollTarget(route: Route, id: string, i: number, transientCount: number): Promise<void> {
     const current = (await this.props.store.getExecution(id))?.value;
     const target = current?.targets[i];
-    if (!current || current.status !== "RUNNING" || target?.handle === undefined) return;
+    if (
+      !current ||
+      current.status !== "RUNNING" ||
+      target?.status !== "RUNNING" ||
+      target.handle === undefined
+    )
+      return;
     const d = this.dispatcher(route, i);
     let result: DispatchResult;
     try {
@@ -424,6 +482,32 @@ export class Router {
       result = { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: true };
     }
     if (await this.onTargetResult(route, id, i, result, transientCount)) await this.runTargets(id, i + 1);
+  }
+
+  /**
+   * An engine's state-change event (Glue job, Athena query, EMR step…) for a job the router started.
+   * Unknown handles are reported, not errors: the job may belong to someone else.
+   */
+  async onEngineEvent(
+    engine: Engine,
+    handle: string,
+    result: DispatchResult,
+    options: RunOptions = {},
+  ): Promise<boolean> {
+    const ref = await this.props.store.getHandle(engine, handle);
+    if (!ref) return false;
+    const record = (await this.props.store.getExecution(ref.executionId))?.value;
+    const target = record?.targets[ref.targetIndex];
+    if (!record || record.status !== "RUNNING" || target?.status !== "RUNNING" || target.handle !== handle)
+      return true;
+    const route = this.requireRoute(record.node);
+    if (result.status === "RUNNING") return true;
+    const work = async (): Promise<void> => {
+      if (await this.onTargetResult(route, record.id, ref.targetIndex, result, 0))
+        await this.runTargets(record.id, ref.targetIndex + 1);
+    };
+    await this.runOrBackground(work, options);
+    return true;
   }
 
   private async succeed(route: Route, id: string): Promise<void> {
@@ -448,13 +532,13 @@ export class Router {
       status,
       endedAt: clock.now(),
       ...(error === undefined ? {} : { error }),
+      // A running target ends with the execution (KILLED); one that never ran is SKIPPED.
       targets: r.targets.map((t) =>
-        t.status === "PENDING" || t.status === "RUNNING"
-          ? { ...t, status: status === "SUCCEEDED" ? t.status : status }
-          : t,
+        status === "SUCCEEDED" || (t.status !== "PENDING" && t.status !== "RUNNING")
+          ? t
+          : { ...t, status: t.status === "RUNNING" ? status : "SKIPPED" },
       ),
     }));
-    this.selections.delete(id);
     metrics?.emit(undefined, status === "SUCCEEDED" ? "ExecutionsSucceeded" : "ExecutionsFailed");
     if (done) {
       const outKey = outputKey(route, done.dimensions);
@@ -467,28 +551,40 @@ export class Router {
     return done;
   }
 
-  private scheduleCheckpoints(route: Route, id: string, output: Dimensions): void {
-    const { clock, scheduler, metrics } = this.props;
-    for (const c of route.node.hooks.checkpoints) {
-      scheduler.schedule(
-        clock.now() + c.afterSeconds * 1000,
-        async () => {
-          const r = (await this.props.store.getExecution(id))?.value;
-          if (!r || r.status !== "RUNNING") return;
-          metrics?.emit(route.id, CHECKPOINT_METRIC);
-          await this.runHook(
-            c.handler,
-            { node: route.id, hook: "checkpoint", dimensions: output, executionId: id },
-            r.attempts,
-          );
-        },
-        false,
+  private scheduleCheckpoints(route: Route, id: string): void {
+    const { clock } = this.props;
+    const scheduler = this.scheduler;
+    route.node.hooks.checkpoints.forEach((c, index) =>
+      scheduler.schedule(clock.now() + c.afterSeconds * 1000, { kind: "checkpoint", executionId: id, index }),
+    );
+  }
+
+  /** Runs deferred work the Scheduler hands back when it is due (a retry, a poll, a checkpoint). */
+  async runTask(task: DeferredTask, options: RunOptions = {}): Promise<void> {
+    const record = (await this.props.store.getExecution(task.executionId))?.value;
+    if (!record || record.status !== "RUNNING") return;
+    const route = this.requireRoute(record.node);
+    if (task.kind === "checkpoint") {
+      const c = route.node.hooks.checkpoints[task.index];
+      if (!c) return;
+      this.props.metrics?.emit(route.id, CHECKPOINT_METRIC);
+      await this.runHook(
+        c.handler,
+        { node: route.id, hook: "checkpoint", dimensions: record.dimensions, executionId: record.id },
+        record.attempts,
       );
+      return;
     }
+    const work =
+      task.kind === "retry"
+        ? () => this.retryTarget(route, record.id, task.targetIndex, task.transientCount)
+        : () => this.pollTarget(route, record.id, task.targetIndex, task.transientCount);
+    await this.runOrBackground(work, options);
   }
 
   private request(route: Route, record: ExecutionRecord, i: number): DispatchRequest {
-    const sel = this.selections.get(record.id) ?? this.rebuildSelection(route, record);
+    // Rebuilt from the record, so any invocation (or a restart) can continue an execution.
+    const sel = selectInputs(route, record.inputs, this.props.custom);
     const inputs: Record<string, DispatchInput> = {};
     for (const input of route.inputs) {
       const s = sel[input.alias] ?? {};
@@ -519,17 +615,6 @@ export class Router {
       env: this.props.environment.name,
       config: this.props.environment.config,
     };
-  }
-
-  /** After a restart the selection is rebuilt from the output (execute's inversion). */
-  private rebuildSelection(route: Route, record: ExecutionRecord): Record<string, Selection> {
-    const sel = selectInputs(
-      route,
-      triggersForOutput(route, record.dimensions, this.props.custom),
-      this.props.custom,
-    );
-    this.selections.set(record.id, sel);
-    return sel;
   }
 
   private dispatcher(route: Route, i: number): Dispatcher {
@@ -591,7 +676,12 @@ export class Router {
       throw new RouterError(`node "${node}": range-checked partitions are missing: ${missing.join(", ")}`);
     }
     const id = `${route.id}-${this.newId()}`;
-    const record = await this.startExecution(route, id, outputDimensions(route, sel, this.props.custom), sel);
+    const record = await this.startExecution(
+      route,
+      id,
+      outputDimensions(route, sel, this.props.custom),
+      received,
+    );
     if (record?.status === "RUNNING") await this.runOrBackground(() => this.runTargets(id, 0), options);
     return (await this.props.store.getExecution(id))?.value as ExecutionRecord;
   }
@@ -604,7 +694,16 @@ export class Router {
         if (Object.values(part).some((v) => v === WILDCARD)) continue;
         const path = this.props.storage.partitionPath(input.source, part);
         if (await this.props.storage.exists(path, "_SUCCESS")) continue;
-        const r = await this.execute(upstream.id, part, { recursive: true });
+        // Crawl first: what that produces is pushed downstream and may already make this partition;
+        // executing it again would run it (and everything it triggers) twice.
+        const upstreamSel = selectInputs(
+          upstream,
+          triggersForOutput(upstream, part, this.props.custom),
+          this.props.custom,
+        );
+        await this.executeUpstream(upstream, upstreamSel);
+        if (await this.props.storage.exists(path, "_SUCCESS")) continue;
+        const r = await this.execute(upstream.id, part);
         if (r.status !== "SUCCEEDED") {
           throw new RouterError(
             `node "${route.id}": upstream "${upstream.id}" ${dimensionKey(
@@ -657,7 +756,7 @@ export class Router {
     const out: PendingView[] = [];
     for (const key of await this.props.store.bucketKeys(route.id)) {
       for (const g of (await this.props.store.getBucket(route.id, key))?.value.groups ?? []) {
-        if (g.state === "triggering" || (g.state === "pending" && g.expiresAt <= now)) continue;
+        if (g.state === "triggering" || isExpired(g, now)) continue;
         out.push({
           dimensions: partialOutput(route, g),
           received: route.inputs.filter((i) => g.received[i.alias] !== undefined).map((i) => i.alias),
@@ -681,7 +780,7 @@ export class Router {
         const current = await store.getBucket(route.id, key);
         if (!current) continue;
         const now = clock.now();
-        const expired = current.value.groups.filter((g) => g.state === "pending" && g.expiresAt <= now);
+        const expired = current.value.groups.filter((g) => isExpired(g, now));
         if (expired.length > 0) {
           const groups = current.value.groups.filter((g) => !expired.includes(g));
           if (!(await store.putBucket(route.id, key, { groups }, current.version))) continue;

@@ -25,6 +25,10 @@ export interface GroupBucket {
   readonly groups: readonly PendingGroup[];
 }
 
+export interface WaitingIndex {
+  readonly keys: readonly string[];
+}
+
 /** Per (route, output partition): the execution running now and the latest one. */
 export interface ExecutionSlot {
   readonly active?: string;
@@ -44,6 +48,11 @@ export interface Store {
   /** Keys of a route's buckets (a key-range query, for `pending()`, TTL sweeps and recovery; not the event path). */
   bucketKeys(route: string): Promise<string[]>;
 
+  /** Keys of a route's buckets that hold groups waiting on a range check: one item per route. */
+  getWaiting(route: string): Promise<Versioned<WaitingIndex> | undefined>;
+  /** Conditional like putBucket; an empty index is deleted. */
+  putWaiting(route: string, index: WaitingIndex, expected: number | undefined): Promise<boolean>;
+
   getSlot(route: string, outputKey: string): Promise<Versioned<ExecutionSlot> | undefined>;
   putSlot(
     route: string,
@@ -61,6 +70,15 @@ export interface Store {
 
   /** Records an idempotency key; false when it was already recorded. */
   claimEvent(eventId: string, expiresAt: number): Promise<boolean>;
+
+  /** Remembers which execution target an engine job handle belongs to (state-change events carry only the handle). */
+  putHandle(engine: string, handle: string, ref: HandleRef, expiresAt: number): Promise<void>;
+  getHandle(engine: string, handle: string): Promise<HandleRef | undefined>;
+}
+
+export interface HandleRef {
+  readonly executionId: string;
+  readonly targetIndex: number;
 }
 
 /** Counts of store calls, for the benchmark's "store operations per event". */

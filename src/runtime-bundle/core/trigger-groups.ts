@@ -34,7 +34,7 @@ export function offer(
   const expired: PendingGroup[] = [];
   const live: PendingGroup[] = [];
   for (const g of bucket?.groups ?? []) {
-    if (g.state === "pending" && g.expiresAt <= now) expired.push(g);
+    if (isExpired(g, now)) expired.push(g);
     else live.push(g);
   }
   let joined = false;
@@ -70,6 +70,11 @@ export function offer(
     if (isComplete(route, g)) completed.push(g);
   }
   return { groups, created, completed, expired, noop: !joined && duplicate && expired.length === 0 };
+}
+
+/** A group that has not been claimed for execution expires at its TTL, waiting on a range check or not. */
+export function isExpired(g: PendingGroup, now: number): boolean {
+  return g.state !== "triggering" && g.expiresAt <= now;
 }
 
 export function isComplete(route: Route, g: PendingGroup): boolean {

@@ -4,34 +4,18 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { CodeRefModel } from "../../flow/model/flow-model";
-import type { InlineCompute, InlineInput } from "../../flow/model/inline-api";
+import type { InlineCompute } from "../../flow/model/inline-api";
 import type { DispatchRequest, DispatchResult, Dispatcher } from "../core/dispatcher";
+import { callInline } from "../core/inline-call";
 import type { DuckDbDispatcher } from "./duckdb-dispatcher";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
 export type CodeResolver = (ref: CodeRefModel) => Function;
 
-/** Calls user code with (inputs, output, ctx); a throw is a user error. */
+/** Calls user code after creating the output folder, so it can write files there. */
 export async function runInline(fn: InlineCompute, request: DispatchRequest): Promise<DispatchResult> {
-  const inputs: Record<string, InlineInput> = {};
-  for (const [alias, i] of Object.entries(request.inputs))
-    inputs[alias] = { dimensions: i.dimensions, paths: i.paths };
   await mkdir(request.output.path, { recursive: true });
-  try {
-    await fn(
-      inputs,
-      { dimensions: request.output.dimensions, paths: [request.output.path] },
-      {
-        dimensions: request.output.dimensions,
-        env: request.env,
-        config: request.config,
-        attempt: request.attempt,
-      },
-    );
-    return { status: "SUCCEEDED" };
-  } catch (e) {
-    return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
-  }
+  return callInline(fn, request);
 }
 
 /** Inline targets: the handler the model names, resolved to a function. */

@@ -1,0 +1,49 @@
+/**
+ * Deterministic AWS resource names of an application, shared by synth (which creates the resources)
+ * and the router (which recognises events about them). Names stay within AWS limits: a name that
+ * would be too long keeps a readable head and ends in a stable hash of the whole.
+ */
+
+/** FNV-1a, 32 bit, hex: a short stable digest with no dependency. */
+export function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/** `parts` joined by "-", cut to `max` characters with a hash suffix when longer. */
+export function boundedName(parts: readonly string[], max: number): string {
+  const full = parts.join("-");
+  if (full.length <= max) return full;
+  const hash = shortHash(full);
+  return `${full.slice(0, max - hash.length - 1)}-${hash}`;
+}
+
+export const resourceNames = {
+  /** Router Lambda function (64 chars). */
+  routerFunction: (app: string): string => boundedName([app, "router"], 64),
+  /** Routing table (DynamoDB, 255 chars). */
+  routingTable: (app: string): string => boundedName([app, "routing"], 255),
+  /** EventBridge rule that fires a timer (64 chars). */
+  timerRule: (app: string, timer: string): string =>
+    boundedName([app, "timer", timer.replace(/_/g, "-")], 64),
+  /** EventBridge rule of the sweeper schedule (64 chars). */
+  sweeperRule: (app: string): string => boundedName([app, "sweeper"], 64),
+  /** Dead-letter queue of unprocessable events (80 chars). */
+  deadLetterQueue: (app: string): string => boundedName([app, "dlq"], 80),
+  /** Internal queue between router invocations (80 chars). */
+  internalQueue: (app: string): string => boundedName([app, "internal"], 80),
+  /** Glue job for one (language, Glue version) (255 chars): `app-glue-python-4-0`. */
+  glueJob: (app: string, language: "sql" | "python", glueVersion: string): string =>
+    boundedName([app, "glue", language, glueVersion.replace(/\./g, "-")], 255),
+  /** Athena workgroup (128 chars). */
+  athenaWorkgroup: (app: string): string => boundedName([app, "athena"], 128),
+  /** Glue database of the application's own tables (lowercase, underscores, 255 chars). */
+  glueDatabase: (app: string): string =>
+    boundedName([app.replace(/-/g, "_"), "sluice"], 255).replace(/-/g, "_"),
+  /** EMR Serverless application (64 chars). */
+  emrServerlessApplication: (app: string): string => boundedName([app, "spark"], 64),
+} as const;

@@ -1,0 +1,509 @@
+/**
+ * DynamoDB Store: the router's state in one table, with single-item conditional writes only (no
+ * transactions, no scans), so it also runs against emulators without TransactWriteItems.
+ *
+ * Items (`pk`, `sk` strings; `ver` the optimistic-concurrency version; `ttl` epoch seconds for
+ * DynamoDB TTL; `doc` a JSON document):
+ *
+ * | item              | pk                      | sk                          | attributes                        |
+ * | ----------------- | ----------------------- | --------------------------- | --------------------------------- |
+ * | bucket of groups  | `R#<route>`             | `G#<groupKey>`              | ver, doc (GroupBucket JSON)       |
+ * | execution slot    | `R#<route>`             | `O#<outputKey>`             | ver, active?, latest?             |
+ * | execution index   | `R#<route>`             | `E#<startedAt:15>#<id>`     | id, startedAt, ttl                |
+ * | execution record  | `X#<id>`                | `X`                         | ver, status, doc (record), ttl?   |
+ * | idempotency key   | `E#<eventId>`           | `E`                         | ttl                               |
+ * | engine handle     | `H#<engine>#<handle>`   | `H`                         | executionId, targetIndex, ttl     |
+ *
+ * Executions: the record lives at its own key so `getExecution` (the hot read) is one GetItem and
+ * every transition is one conditional write. `listExecutions` (not on the event path) uses a per-route
+ * index item written once, before the record, by `createExecution`: a Query newest first, then
+ * BatchGetItem of the records. Index items whose record is missing (a crash between the two writes)
+ * or whose start time differs from the record's (the losing side of a duplicate trigger) are skipped.
+ * A GSI would avoid the index items but doubles the write cost of every transition and is only
+ * eventually consistent; execution ids are not parsed for their route.
+ *
+ * DynamoDB items are limited to 400 KB: a bucket (or record) whose document exceeds
+ * {@link MAX_DOCUMENT_BYTES} is refused with a {@link StoreItemTooLargeError}, never truncated.
+ */
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type AttributeValue,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  type GetItemCommandOutput,
+  type KeySchemaElement,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from "@aws-sdk/client-dynamodb";
+import { isFinished, type ExecutionRecord } from "../core/execution-record";
+import type {
+  ExecutionSlot,
+  GroupBucket,
+  HandleRef,
+  Store,
+  StoreStats,
+  Versioned,
+  WaitingIndex,
+} from "../core/store";
+
+/** Key schema and TTL attribute of the routing table, for synth and {@link createRoutingTable}. */
+export const routingTableKeySchema: {
+  readonly attributeDefinitions: readonly AttributeDefinition[];
+  readonly keySchema: readonly KeySchemaElement[];
+  readonly ttlAttributeName: string;
+  readonly billingMode: "PAY_PER_REQUEST";
+} = {
+  attributeDefinitions: [
+    { AttributeName: "pk", AttributeType: "S" },
+    { AttributeName: "sk", AttributeType: "S" },
+  ],
+  keySchema: [
+    { AttributeName: "pk", KeyType: "HASH" },
+    { AttributeName: "sk", KeyType: "RANGE" },
+  ],
+  ttlAttributeName: "ttl",
+  billingMode: "PAY_PER_REQUEST",
+};
+
+/**
+ * Largest JSON document (bucket of groups, execution record) the store writes. DynamoDB's item limit
+ * is 400 KB including attribute names and the other attributes; the margin keeps a write from
+ * failing at DynamoDB after the router has decided on it.
+ */
+export const MAX_DOCUMENT_BYTES = 350 * 1024;
+
+/** A bucket or record too large for one DynamoDB item: too many pending groups share one group key. */
+export class StoreItemTooLargeError extends Error {
+  override readonly name = "StoreItemTooLargeError";
+}
+
+export interface DynamoDbStoreProps {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /**
+   * TTL of history: finished executions (from their end) and the index items of executions (from
+   * their start, plus a week). Idempotency keys and engine handles expire at the time their caller
+   * gives, or after this TTL when that is later.
+   * @default 30 days
+   */
+  readonly historyTtlSeconds?: number;
+  /** @default the system clock */
+  readonly clock?: { now(): number };
+  /**
+   * `Limit` of each Query page (tests exercise pagination with it).
+   * @default DynamoDB's own (1 MB pages)
+   */
+  readonly pageSize?: number;
+}
+
+const DEFAULT_HISTORY_TTL_SECONDS = 30 * 24 * 3600;
+/** Index items outlive their record's start by the history TTL plus this (a generous run time). */
+const INDEX_TTL_MARGIN_SECONDS = 7 * 24 * 3600;
+const BATCH_GET_MAX_KEYS = 100;
+const BATCH_GET_MAX_ATTEMPTS = 8;
+
+type Item = Record<string, AttributeValue>;
+type Key = { pk: AttributeValue; sk: AttributeValue };
+
+export class DynamoDbStore implements Store {
+  /** DynamoDB requests made: GetItem and BatchGetItem are reads, Put/DeleteItem writes, Query queries. */
+  readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly historyTtl: number;
+  private readonly clock: { now(): number };
+  private readonly pageSize: number | undefined;
+
+  constructor(props: DynamoDbStoreProps) {
+    this.client = props.client;
+    this.table = props.tableName;
+    this.historyTtl = props.historyTtlSeconds ?? DEFAULT_HISTORY_TTL_SECONDS;
+    this.clock = props.clock ?? { now: () => Date.now() };
+    this.pageSize = props.pageSize;
+  }
+
+  // ---------------------------------------------------------------- buckets
+
+  async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
+    const item = await this.get(itemKey(`R#${route}`, `G#${key}`));
+    return item && { value: JSON.parse(str(item, "doc")) as GroupBucket, version: num(item, "ver") };
+  }
+
+  async putBucket(
+    route: string,
+    key: string,
+    bucket: GroupBucket,
+    expected: number | undefined,
+  ): Promise<boolean> {
+    const k = itemKey(`R#${route}`, `G#${key}`);
+    if (bucket.groups.length === 0) return this.conditionalDelete(k, expected);
+    const doc = document(
+      bucket,
+      () => `route "${route}": the bucket of group key ${key} (${bucket.groups.length} pending groups)`,
+      "too many pending groups share one group key: link more dimensions between the inputs or shorten the pending TTL",
+    );
+    return this.conditionalPut({ ...k, ver: n(nextVersion(expected)), doc: s(doc) }, expected);
+  }
+
+  async bucketKeys(route: string): Promise<string[]> {
+    const items = await this.query({
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("G#") },
+      ProjectionExpression: "#sk",
+    });
+    return items.map((i) => str(i, "sk").slice(2));
+  }
+
+  // ---------------------------------------------------------------- slots
+
+  async getWaiting(route: string): Promise<Versioned<WaitingIndex> | undefined> {
+    const item = await this.get(itemKey(`R#${route}`, "W"));
+    if (!item) return undefined;
+    return { value: { keys: JSON.parse(str(item, "doc")) as string[] }, version: num(item, "ver") };
+  }
+
+  async putWaiting(route: string, index: WaitingIndex, expected: number | undefined): Promise<boolean> {
+    const k = itemKey(`R#${route}`, "W");
+    if (index.keys.length === 0) return this.conditionalDelete(k, expected);
+    const doc = document(
+      index.keys,
+      () => `route "${route}": the index of ${index.keys.length} group keys waiting on range checks`,
+      "too many groups wait on range checks at once: shorten the pending TTL or check fewer partitions",
+    );
+    return this.conditionalPut({ ...k, ver: n(nextVersion(expected)), doc: s(doc) }, expected);
+  }
+
+  async getSlot(route: string, outputKey: string): Promise<Versioned<ExecutionSlot> | undefined> {
+    const item = await this.get(itemKey(`R#${route}`, `O#${outputKey}`));
+    if (!item) return undefined;
+    const slot: { active?: string; latest?: string } = {};
+    if (item.active?.S !== undefined) slot.active = item.active.S;
+    if (item.latest?.S !== undefined) slot.latest = item.latest.S;
+    return { value: slot, version: num(item, "ver") };
+  }
+
+  async putSlot(
+    route: string,
+    outputKey: string,
+    slot: ExecutionSlot,
+    expected: number | undefined,
+  ): Promise<boolean> {
+    const item: Item = { ...itemKey(`R#${route}`, `O#${outputKey}`), ver: n(nextVersion(expected)) };
+    if (slot.active !== undefined) item.active = s(slot.active);
+    if (slot.latest !== undefined) item.latest = s(slot.latest);
+    return this.conditionalPut(item, expected);
+  }
+
+  // ---------------------------------------------------------------- executions
+
+  async createExecution(record: ExecutionRecord): Promise<boolean> {
+    const item = this.executionItem(record, 1);
+    // The index item first (unconditional, idempotent): a crash between the writes leaves an index
+    // item without a record, which listExecutions skips, never a record that cannot be listed.
+    const startedAt = Math.max(0, Math.floor(record.startedAt));
+    await this.send(
+      "writes",
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...itemKey(`R#${record.node}`, indexSortKey(startedAt, record.id)),
+          id: s(record.id),
+          startedAt: n(startedAt),
+          ttl: n(Math.ceil(startedAt / 1000) + this.historyTtl + INDEX_TTL_MARGIN_SECONDS),
+        },
+      }),
+    );
+    return this.conditionalPut(item, undefined);
+  }
+
+  async getExecution(id: string): Promise<Versioned<ExecutionRecord> | undefined> {
+    const item = await this.get(itemKey(`X#${id}`, "X"));
+    return item && { value: JSON.parse(str(item, "doc")) as ExecutionRecord, version: num(item, "ver") };
+  }
+
+  async putExecution(record: ExecutionRecord, expected: number): Promise<boolean> {
+    return this.conditionalPut(this.executionItem(record, expected + 1), expected);
+  }
+
+  async listExecutions(route: string): Promise<ExecutionRecord[]> {
+    const index = (
+      await this.query({
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+        ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("E#") },
+        ScanIndexForward: false,
+      })
+    ).map((i) => ({ id: str(i, "id"), startedAt: num(i, "startedAt") }));
+    const records = await this.batchGetRecords([...new Set(index.map((e) => e.id))]);
+    // Each record once, at its own index item (an item of a losing duplicate create has another start).
+    const exact = new Set(index.filter((e) => records.get(e.id)?.startedAt === e.startedAt).map((e) => e.id));
+    const out: ExecutionRecord[] = [];
+    const seen = new Set<string>();
+    for (const e of index) {
+      const r = records.get(e.id);
+      if (!r || seen.has(e.id) || (exact.has(e.id) && r.startedAt !== e.startedAt)) continue;
+      seen.add(e.id);
+      out.push(r);
+    }
+    return out;
+  }
+
+  private executionItem(record: ExecutionRecord, version: number): Item {
+    const doc = document(
+      record,
+      () => `execution ${record.id}`,
+      "its inputs or errors are too large to record",
+    );
+    const item: Item = {
+      ...itemKey(`X#${record.id}`, "X"),
+      ver: n(version),
+      status: s(record.status),
+      doc: s(doc),
+    };
+    if (isFinished(record.status)) {
+      const ended = record.endedAt ?? this.clock.now();
+      item.ttl = n(Math.ceil(ended / 1000) + this.historyTtl);
+    }
+    return item;
+  }
+
+  private async batchGetRecords(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
+    const out = new Map<string, ExecutionRecord>();
+    for (let i = 0; i < ids.length; i += BATCH_GET_MAX_KEYS) {
+      let keys: Item[] = ids.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => itemKey(`X#${id}`, "X"));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_GET_MAX_ATTEMPTS)
+          throw new Error(`DynamoDbStore: ${keys.length} execution records stayed unprocessed (throttled)`);
+        if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2000));
+        const res = await this.send<BatchGetItemCommandOutput>(
+          "reads",
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: "#doc",
+                ExpressionAttributeNames: { "#doc": "doc" },
+              },
+            },
+          }),
+        );
+        for (const item of res.Responses?.[this.table] ?? []) {
+          const r = JSON.parse(str(item, "doc")) as ExecutionRecord;
+          out.set(r.id, r);
+        }
+        keys = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- idempotency and handles
+
+  async claimEvent(eventId: string, expiresAt: number): Promise<boolean> {
+    return this.conditionalPut(
+      { ...itemKey(`E#${eventId}`, "E"), ttl: n(this.historyExpiry(expiresAt)) },
+      undefined,
+    );
+  }
+
+  async putHandle(engine: string, handle: string, ref: HandleRef, expiresAt: number): Promise<void> {
+    await this.send(
+      "writes",
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...itemKey(`H#${engine}#${handle}`, "H"),
+          executionId: s(ref.executionId),
+          targetIndex: n(ref.targetIndex),
+          ttl: n(this.historyExpiry(expiresAt)),
+        },
+      }),
+    );
+  }
+
+  async getHandle(engine: string, handle: string): Promise<HandleRef | undefined> {
+    const item = await this.get(itemKey(`H#${engine}#${handle}`, "H"));
+    return item && { executionId: str(item, "executionId"), targetIndex: num(item, "targetIndex") };
+  }
+
+  /** Epoch seconds: the caller's expiry (epoch ms), or the history TTL from now when that is later. */
+  private historyExpiry(expiresAtMs: number): number {
+    return Math.max(Math.ceil(expiresAtMs / 1000), Math.ceil(this.clock.now() / 1000) + this.historyTtl);
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private async get(key: Key): Promise<Item | undefined> {
+    const res = await this.send<GetItemCommandOutput>(
+      "reads",
+      new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+    );
+    return res.Item;
+  }
+
+  /** Put if the item is at `expected` (undefined: absent); false on a failed condition. */
+  private async conditionalPut(item: Item, expected: number | undefined): Promise<boolean> {
+    return this.conditional(
+      "writes",
+      new PutItemCommand({ TableName: this.table, Item: item, ...condition(expected) }),
+    );
+  }
+
+  private async conditionalDelete(key: Key, expected: number | undefined): Promise<boolean> {
+    return this.conditional(
+      "writes",
+      new DeleteItemCommand({ TableName: this.table, Key: key, ...condition(expected) }),
+    );
+  }
+
+  private async conditional(
+    kind: keyof StoreStats,
+    command: PutItemCommand | DeleteItemCommand,
+  ): Promise<boolean> {
+    try {
+      await this.send(kind, command);
+      return true;
+    } catch (e) {
+      if (e instanceof Error && e.name === "ConditionalCheckFailedException") return false;
+      throw e;
+    }
+  }
+
+  /** Every item of a key condition, page by page. */
+  private async query(
+    input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey" | "Limit">,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.send<QueryCommandOutput>(
+        "queries",
+        new QueryCommand({
+          ...input,
+          TableName: this.table,
+          ConsistentRead: true,
+          ...(this.pageSize === undefined ? {} : { Limit: this.pageSize }),
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  private async send<O>(kind: keyof StoreStats, command: { readonly input: unknown }): Promise<O> {
+    this.stats[kind]++;
+    // One narrow cast instead of an overload per command type.
+    return (this.client.send as (c: unknown) => Promise<O>)(command);
+  }
+}
+
+/**
+ * Creates the routing table (on-demand billing) and waits until it is active; enables TTL on `ttl`
+ * where the endpoint supports it (local emulators such as dynalite do not: that error is ignored).
+ * For tests and local use; deployed tables come from synth with {@link routingTableKeySchema}.
+ */
+export async function createRoutingTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: routingTableKeySchema.billingMode,
+      AttributeDefinitions: [...routingTableKeySchema.attributeDefinitions],
+      KeySchema: [...routingTableKeySchema.keySchema],
+    }),
+  );
+  for (let attempt = 0; ; attempt++) {
+    const res = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (res.Table?.TableStatus === "ACTIVE") break;
+    if (attempt >= 600) throw new Error(`table ${name} did not become ACTIVE`);
+    await sleep(Math.min(100 * (attempt + 1), 1000));
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: routingTableKeySchema.ttlAttributeName, Enabled: true },
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof Error && e.name === "UnknownOperationException")) throw e;
+  }
+}
+
+function condition(expected: number | undefined): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Item;
+} {
+  return expected === undefined
+    ? { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": "pk" } }
+    : {
+        ConditionExpression: "#ver = :ver",
+        ExpressionAttributeNames: { "#ver": "ver" },
+        ExpressionAttributeValues: { ":ver": n(expected) },
+      };
+}
+
+function nextVersion(expected: number | undefined): number {
+  return (expected ?? 0) + 1;
+}
+
+/** Newest first by start time (ms, zero-padded to 15 digits), then by id. */
+function indexSortKey(startedAt: number, id: string): string {
+  return `E#${String(startedAt).padStart(15, "0")}#${id}`;
+}
+
+function document(value: unknown, what: () => string, hint: string): string {
+  const doc = JSON.stringify(value);
+  const bytes = Buffer.byteLength(doc, "utf8");
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    throw new StoreItemTooLargeError(
+      `${what()}: ${Math.ceil(bytes / 1024)} KB exceeds the DynamoDB store's limit of ` +
+        `${MAX_DOCUMENT_BYTES / 1024} KB per item (DynamoDB items are at most 400 KB): ${hint}`,
+    );
+  }
+  return doc;
+}
+
+function itemKey(pk: string, sk: string): Key {
+  return { pk: s(pk), sk: s(sk) };
+}
+
+function s(v: string): AttributeValue {
+  return { S: v };
+}
+
+function n(v: number): AttributeValue {
+  return { N: String(v) };
+}
+
+function str(item: Item, name: string): string {
+  const v = item[name]?.S;
+  if (v === undefined) throw new Error(`DynamoDbStore: item ${describeKey(item)} has no string "${name}"`);
+  return v;
+}
+
+function num(item: Item, name: string): number {
+  const v = item[name]?.N;
+  if (v === undefined) throw new Error(`DynamoDbStore: item ${describeKey(item)} has no number "${name}"`);
+  return Number(v);
+}
+
+function describeKey(item: Item): string {
+  return `${item.pk?.S ?? "?"}/${item.sk?.S ?? "?"}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

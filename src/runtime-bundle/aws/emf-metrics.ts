@@ -1,0 +1,54 @@
+/**
+ * Route and platform metrics as CloudWatch Embedded Metric Format log lines: no PutMetricData calls
+ * on the hot path; CloudWatch extracts the metrics from the router's log group.
+ */
+import type { MetricsSink } from "../core/hooks";
+
+export interface EmfMetricsProps {
+  readonly namespace: string;
+  readonly application: string;
+  /** Where lines go. @default console.log */
+  readonly write?: (line: string) => void;
+  readonly now?: () => number;
+}
+
+export class EmfMetrics implements MetricsSink {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  constructor(private readonly props: EmfMetricsProps) {}
+
+  emit(route: string | undefined, name: string, value = 1): void {
+    const key = route ?? "";
+    const m = this.counts.get(key) ?? new Map<string, number>();
+    m.set(name, (m.get(name) ?? 0) + value);
+    this.counts.set(key, m);
+  }
+
+  /** Writes one EMF line per dimension set (route, or the platform) and resets the counters. */
+  flush(): void {
+    const write = this.props.write ?? ((line: string) => console.log(line));
+    const timestamp = (this.props.now ?? Date.now)();
+    for (const [route, metrics] of this.counts) {
+      const dims =
+        route === ""
+          ? { Application: this.props.application }
+          : { Application: this.props.application, Route: route };
+      const line: Record<string, unknown> = {
+        _aws: {
+          Timestamp: timestamp,
+          CloudWatchMetrics: [
+            {
+              Namespace: this.props.namespace,
+              Dimensions: [Object.keys(dims)],
+              Metrics: [...metrics.keys()].sort().map((Name) => ({ Name, Unit: "Count" })),
+            },
+          ],
+        },
+        ...dims,
+      };
+      for (const [name, value] of metrics) line[name] = value;
+      write(JSON.stringify(line));
+    }
+    this.counts.clear();
+  }
+}

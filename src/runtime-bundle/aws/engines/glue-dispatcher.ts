@@ -1,0 +1,142 @@
+/**
+ * Runs sparkSql / pySpark targets as Glue job runs. Synth creates one Glue job per (language, Glue
+ * version) whose script is the Sluice driver; a run passes the job spec in `--sluice_spec`.
+ *
+ * start → StartJobRun (handle = JobRunId); poll → GetJobRun; kill → BatchStopJobRun.
+ */
+import {
+  BatchStopJobRunCommand,
+  GetJobRunCommand,
+  StartJobRunCommand,
+  type GlueClient,
+  type StartJobRunCommandInput,
+  type WorkerType,
+} from "@aws-sdk/client-glue";
+import { resourceNames } from "../../../flow/model/resource-names";
+import type { DispatchRequest, DispatchResult, Dispatcher } from "../../core/dispatcher";
+import { failed, isCapacityMessage, pollFailure, sdkFailure, targetLabel } from "./errors";
+import {
+  encodeSparkJobSpec,
+  oversizeMessage,
+  reservedArgumentProblem,
+  SPEC_ARGUMENT,
+  sparkJobSpec,
+  utf8Bytes,
+} from "./spark-job-spec";
+
+/**
+ * Total size of a Glue job run's Arguments (keys and values, UTF-8) that Sluice allows. No limit of
+ * StartJobRun Arguments was found in the AWS documentation; 250 KB is a conservative assumption, not
+ * an AWS figure (override it with `argumentsLimitBytes`).
+ */
+export const GLUE_ARGUMENTS_LIMIT_BYTES = 250 * 1024;
+
+export const DEFAULT_GLUE_VERSION = "4.0";
+
+export interface GlueDispatcherProps {
+  readonly client: GlueClient;
+  /** Application name: the Glue jobs are `resourceNames.glueJob(appName, …)`. */
+  readonly appName: string;
+  /** Limit of the run's Arguments in bytes. @default GLUE_ARGUMENTS_LIMIT_BYTES */
+  readonly argumentsLimitBytes?: number;
+}
+
+const RUNNING_STATES: ReadonlySet<string> = new Set(["STARTING", "RUNNING", "WAITING", "STOPPING"]);
+
+export class GlueDispatcher implements Dispatcher {
+  constructor(private readonly props: GlueDispatcherProps) {}
+
+  /** The Glue job that runs a target: one per language and Glue version. */
+  jobName(request: DispatchRequest): string {
+    const language = request.target.kind === "sparkSql" ? "sql" : "python";
+    return resourceNames.glueJob(
+      this.props.appName,
+      language,
+      request.target.params.glueVersion ?? DEFAULT_GLUE_VERSION,
+    );
+  }
+
+  async start(request: DispatchRequest): Promise<DispatchResult> {
+    const label = targetLabel(request);
+    const spec = sparkJobSpec(request);
+    if (typeof spec === "string") return failed(`${label}: ${spec}`);
+    const params = request.target.params;
+    const reserved = reservedArgumentProblem(params.sparkArgs);
+    if (reserved !== undefined) return failed(`${label}: ${reserved}`);
+
+    const args: Record<string, string> = {
+      [SPEC_ARGUMENT]: encodeSparkJobSpec(spec),
+      "--enable-glue-datacatalog": "true",
+      ...params.sparkArgs,
+    };
+    const size = Object.entries(args).reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v), 0);
+    const limit = this.props.argumentsLimitBytes ?? GLUE_ARGUMENTS_LIMIT_BYTES;
+    const oversize = oversizeMessage("the Glue job run arguments", size, limit, "bytes");
+    if (oversize !== undefined) return failed(`${label}: ${oversize}`);
+
+    const input: StartJobRunCommandInput = {
+      JobName: this.jobName(request),
+      Arguments: args,
+      ...(params.workerType === undefined ? {} : { WorkerType: params.workerType as WorkerType }),
+      ...(params.workers === undefined ? {} : { NumberOfWorkers: params.workers }),
+      ...(params.timeoutSeconds === undefined ? {} : { Timeout: Math.ceil(params.timeoutSeconds / 60) }),
+    };
+    let runId: string | undefined;
+    try {
+      runId = (await this.props.client.send(new StartJobRunCommand(input))).JobRunId;
+    } catch (e) {
+      return sdkFailure(request, "Glue StartJobRun", e);
+    }
+    if (runId === undefined || runId === "") {
+      return failed(`${label}: Glue StartJobRun returned no JobRunId`, true);
+    }
+    return { status: "RUNNING", handle: runId };
+  }
+
+  async poll(handle: string, request: DispatchRequest): Promise<DispatchResult> {
+    let run;
+    try {
+      run = (
+        await this.props.client.send(
+          new GetJobRunCommand({
+            JobName: this.jobName(request),
+            RunId: handle,
+            PredecessorsIncluded: false,
+          }),
+        )
+      ).JobRun;
+    } catch (e) {
+      return pollFailure(request, handle, "Glue GetJobRun", e);
+    }
+    const state = run?.JobRunState ?? "";
+    if (RUNNING_STATES.has(state)) return { status: "RUNNING", handle };
+    if (state === "SUCCEEDED") return { status: "SUCCEEDED" };
+    const detail = run?.ErrorMessage ?? "";
+    const error = `${targetLabel(request)}: Glue job run ${handle} ended ${state || "in an unknown state"}${
+      detail === "" ? "" : `: ${detail}`
+    }`;
+    // EXPIRED: the run waited in Glue's queue past its time to live, a capacity condition.
+    // STOPPED (killed) and TIMEOUT (the target's own timeoutSeconds) are not worth retrying as transient.
+    const transient =
+      state === "EXPIRED" || ((state === "FAILED" || state === "ERROR") && isCapacityMessage(detail));
+    return failed(error, transient);
+  }
+
+  async kill(handle: string, request: DispatchRequest): Promise<void> {
+    const jobName = this.jobName(request);
+    const out = await this.props.client.send(
+      new BatchStopJobRunCommand({ JobName: jobName, JobRunIds: [handle] }),
+    );
+    const problem = out.Errors?.find((e) => e.JobRunId === handle || e.JobRunId === undefined);
+    if (problem === undefined) return;
+    // A run that has already ended cannot be stopped: nothing to do.
+    const run = (await this.props.client.send(new GetJobRunCommand({ JobName: jobName, RunId: handle })))
+      .JobRun;
+    if (run?.JobRunState !== undefined && !RUNNING_STATES.has(run.JobRunState)) return;
+    throw new Error(
+      `${targetLabel(request)}: Glue BatchStopJobRun of ${handle} failed: ${problem.ErrorDetail?.ErrorCode ?? "error"}: ${
+        problem.ErrorDetail?.ErrorMessage ?? "no message"
+      }`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * A dispatcher built on first use. Engine clients (Glue, Athena, EMR) are large modules; loading them
+ * only when a target actually runs on that engine keeps the router's cold start short.
+ */
+import type { DispatchRequest, DispatchResult, Dispatcher } from "../core/dispatcher";
+
+export class LazyDispatcher implements Dispatcher {
+  private instance: Dispatcher | undefined;
+
+  constructor(private readonly create: () => Dispatcher) {}
+
+  private get target(): Dispatcher {
+    this.instance ??= this.create();
+    return this.instance;
+  }
+
+  start(request: DispatchRequest): Promise<DispatchResult> {
+    return this.target.start(request);
+  }
+
+  async poll(handle: string, request: DispatchRequest): Promise<DispatchResult> {
+    const t = this.target;
+    if (!t.poll) return { status: "FAILED", error: "engine cannot be polled", transient: false };
+    return t.poll(handle, request);
+  }
+
+  async kill(handle: string, request: DispatchRequest): Promise<void> {
+    await this.target.kill?.(handle, request);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Storage on S3: partitions are prefixes, completion markers are empty objects.
+ * Data nodes live in the application's bucket under `internal_data/<node>/…`; external datasets where
+ * the flow (or the environment's binding) says.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { NodeModel } from "../../flow/model/flow-model";
+import { isDataFileName, partitionSegments } from "../core/partition-layout";
+import type { Dimensions } from "../core/signal";
+import type { Storage } from "../core/storage";
+import { s3Sdk } from "./sdk";
+
+export interface S3StorageProps {
+  /** @default a client for the function's region, created on first use */
+  readonly client?: S3Client;
+  /** The application's storage bucket. */
+  readonly bucket: string;
+  /** Per-environment dataset bindings by node id. @default the flow's own bucket/prefix */
+  readonly datasets?: Readonly<Record<string, { readonly bucket?: string; readonly prefix?: string }>>;
+  /** Glue table locations by node id (`s3://bucket/prefix`), for glueTable inputs. @default none: a glueTable has no path */
+  readonly tableLocations?: Readonly<Record<string, string>>;
+}
+
+export class S3Storage implements Storage {
+  private clientInstance: S3Client | undefined;
+
+  constructor(private readonly props: S3StorageProps) {}
+
+  private get client(): S3Client {
+    this.clientInstance ??= this.props.client ?? new (s3Sdk().S3Client)({});
+    return this.clientInstance;
+  }
+
+  partitionPath(node: NodeModel, dimensions: Dimensions): string {
+    return [this.root(node), ...partitionSegments(node, dimensions)].join("/");
+  }
+
+  async exists(path: string, completion: string | null): Promise<boolean> {
+    const { bucket, key } = parseS3Uri(path);
+    if (completion !== null) {
+      try {
+        await this.client.send(
+          new (s3Sdk().HeadObjectCommand)({ Bucket: bucket, Key: `${key}/${completion}` }),
+        );
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    }
+    const listed = await this.client.send(
+      new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: `${key}/`, Delimiter: "/", MaxKeys: 50 }),
+    );
+    return (listed.Contents ?? []).some((o) => isDataFileName((o.Key ?? "").slice(key.length + 1)));
+  }
+
+  async writeMarker(path: string, name: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(path);
+    await this.client.send(
+      new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: `${key}/${name}`, Body: "" }),
+    );
+  }
+
+  async clear(path: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(path);
+    let token: string | undefined;
+    do {
+      const listed = await this.client.send(
+        new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: `${key}/`, ContinuationToken: token }),
+      );
+      const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key as string }));
+      if (keys.length > 0) {
+        await this.client.send(
+          new (s3Sdk().DeleteObjectsCommand)({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+      }
+      token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  private root(node: NodeModel): string {
+    switch (node.kind) {
+      case "data":
+        return `s3://${this.props.bucket}/${node.path}`;
+      case "s3Dataset": {
+        const b = this.props.datasets?.[node.id];
+        const prefix = b?.prefix ?? node.prefix;
+        return `s3://${b?.bucket ?? node.bucket}${prefix ? `/${prefix}` : ""}`;
+      }
+      case "glueTable": {
+        const location = this.props.tableLocations?.[node.id];
+        if (location === undefined) throw new Error(`glue table "${node.id}" has no known S3 location`);
+        return location.replace(/\/+$/, "");
+      }
+      default:
+        throw new Error(`node "${node.id}" is a ${node.kind} and has no data`);
+    }
+  }
+}
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1] as string, key: (m[2] as string).replace(/\/+$/, "") };
+}
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === "NotFound" || err.name === "NoSuchKey" || err.$metadata?.httpStatusCode === 404;
+}
