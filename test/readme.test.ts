@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadFlow } from "../src/cli/load-flow";
+import { loadFlow, loadFlowModule } from "../src/cli/load-flow";
 
 test("the README example flow builds a valid FlowModel", () => {
   const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
@@ -22,4 +22,28 @@ test("the README example flow builds a valid FlowModel", () => {
     "weekly",
     "weekly_failures",
   ]);
+});
+
+test("the README's LocalRuntime snippet runs", async () => {
+  const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  const code = blocks.find((b) => b.includes("LocalRuntime.start"));
+  expect(code).toBeDefined();
+  // Top-level await is fine in a user's ESM script; this loader is CommonJS, so the body becomes a
+  // function, called with a console that records what the snippet prints.
+  const lines = (code as string).split("\n");
+  const imports = lines.filter((l) => l.startsWith("import "));
+  const body = lines.filter((l) => !l.startsWith("import ")).join("\n");
+  const file = join(mkdtempSync(join(tmpdir(), "sluice-readme-")), "local.ts");
+  writeFileSync(
+    file,
+    `${imports.join("\n")}\nexport async function run(console: { log(...a: unknown[]): void }) {\n${body}\n}\n`,
+  );
+  const logged: unknown[][] = [];
+  const run = loadFlowModule(file).run as (c: { log(...a: unknown[]): void }) => Promise<void>;
+  await run({ log: (...args: unknown[]) => void logged.push(args) });
+  expect(logged[0]?.[0]).toEqual([expect.stringMatching(/external\/events\/region=NA\/day=2024-05-07$/)]);
+  expect(logged.at(-1)?.[0]).toEqual({
+    path: expect.stringMatching(/internal_data\/counts\/NA\/2024-05-07$/),
+  });
 });

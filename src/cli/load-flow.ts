@@ -26,7 +26,8 @@ type ModuleCtor = (new (id: string, parent?: unknown) => LoadableModule) & {
   _nodeModulePaths(dir: string): string[];
 };
 
-export function loadFlow(file: string): Application {
+/** Compiles and evaluates a flow file (or any TypeScript module using the package); returns its exports. */
+export function loadFlowModule(file: string): Record<string, unknown> {
   const entry = resolve(file);
   let code: string;
   try {
@@ -55,7 +56,11 @@ export function loadFlow(file: string): Application {
   // "sluice" is this package, whether or not the flow's folder has it installed.
   m.require = (id: string) => (id === "sluice" ? sluice : own(id));
   m._compile(code, entry);
-  const exported = m.exports;
+  return m.exports;
+}
+
+export function loadFlow(file: string): Application {
+  const exported = loadFlowModule(file);
   const candidate = exported.default ?? exported.app;
   const app =
     typeof candidate === "function" && !(candidate instanceof Application)
