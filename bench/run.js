@@ -10,7 +10,7 @@ const { buildSync } = require("esbuild");
 const { spawnSync } = require("node:child_process");
 const { mkdtempSync, readdirSync, rmSync } = require("node:fs");
 const { tmpdir } = require("node:os");
-const { join } = require("node:path");
+const { delimiter, join } = require("node:path");
 
 const dir = __dirname;
 const wanted = process.argv.slice(2);
@@ -44,6 +44,11 @@ try {
     const r = spawnSync(process.execPath, ["--expose-gc", "--enable-source-maps", outfile], {
       stdio: "inherit",
       cwd: join(dir, ".."),
+      // The bundle lives in a temp folder: external packages resolve from the repository's node_modules.
+      env: {
+        ...process.env,
+        NODE_PATH: [join(dir, "..", "node_modules"), process.env.NODE_PATH].filter(Boolean).join(delimiter),
+      },
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (r.status !== 0) {

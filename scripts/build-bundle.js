@@ -10,8 +10,12 @@ const { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } = require("no
 const { join } = require("node:path");
 
 const root = join(__dirname, "..");
+// dist/runtime-bundle also holds tsc's output of src/runtime-bundle (LocalRuntime runs from it):
+// replace only what this script writes.
 const out = join(root, "dist", "runtime-bundle");
-rmSync(out, { recursive: true, force: true });
+for (const f of ["index.js", "index.js.map", "index.js.LEGAL.txt", "meta.json", "spark"]) {
+  rmSync(join(out, f), { recursive: true, force: true });
+}
 mkdirSync(join(out, "spark"), { recursive: true });
 
 const result = buildSync({

@@ -200,6 +200,25 @@ describe.each(harnesses)("%s", (_name, harness) => {
       expect(await store.getSlot("r", "o2")).toBeUndefined();
       expect(await store.getSlot("r2", "o")).toBeUndefined();
     });
+
+    test("activeSlots: the route's slots that have an active execution, and nothing else", async () => {
+      expect(await store.activeSlots("r")).toEqual([]);
+      await store.putSlot("r", "o-b", { active: "e2", latest: "e2" }, undefined);
+      await store.putSlot("r", "o-a", { active: "e1", latest: "e1" }, undefined);
+      await store.putSlot("r", "o-done", { latest: "e0" }, undefined);
+      await store.putSlot("r2", "o-a", { active: "x1" }, undefined);
+      // Items of other kinds in the same route partition are not slots.
+      await store.putBucket("r", "o-a", bucket("g"), undefined);
+      await store.createExecution(execution("e9", T0, "r"));
+      expect(await store.activeSlots("r")).toEqual([
+        { outputKey: "o-a", active: "e1" },
+        { outputKey: "o-b", active: "e2" },
+      ]);
+      const v = await store.getSlot("r", "o-a");
+      await store.putSlot("r", "o-a", { latest: "e1" }, v?.version);
+      expect(await store.activeSlots("r")).toEqual([{ outputKey: "o-b", active: "e2" }]);
+      expect(await store.activeSlots("r2")).toEqual([{ outputKey: "o-a", active: "x1" }]);
+    });
   });
 
   describe("executions", () => {
@@ -253,9 +272,24 @@ describe.each(harnesses)("%s", (_name, harness) => {
     expect(await paged.bucketKeys("r")).toEqual(keys);
   });
 
-  test("claimEvent: first true, then false", async () => {
+  test("activeSlots paginates (and filters across pages)", async () => {
+    const paged = await harness.make({ pageSize: 3 });
+    const active: { outputKey: string; active: string }[] = [];
+    for (let i = 0; i < 17; i++) {
+      const outputKey = `o${String(i).padStart(2, "0")}`;
+      const finished = i % 3 === 0;
+      await paged.putSlot("r", outputKey, finished ? { latest: `e${i}` } : { active: `e${i}` }, undefined);
+      if (!finished) active.push({ outputKey, active: `e${i}` });
+    }
+    expect(await paged.activeSlots("r")).toEqual(active);
+  });
+
+  test("claimEvent: first true, then false; eventSeen tells", async () => {
+    expect(await store.eventSeen("evt-1")).toBe(false);
     expect(await store.claimEvent("evt-1", T0 + 1000)).toBe(true);
+    expect(await store.eventSeen("evt-1")).toBe(true);
     expect(await store.claimEvent("evt-1", T0 + 2000)).toBe(false);
+    expect(await store.eventSeen("evt-2")).toBe(false);
     expect(await store.claimEvent("evt-2", T0 + 1000)).toBe(true);
   });
 
@@ -417,11 +451,13 @@ describe("DynamoDbStore on DynamoDB", () => {
       ["bucketKeys", () => store.bucketKeys("r"), { queries: 1 }],
       ["getSlot", () => store.getSlot("r", "o"), { reads: 1 }],
       ["putSlot", () => store.putSlot("r", "o", {}, undefined), { writes: 1 }],
+      ["activeSlots", () => store.activeSlots("r"), { queries: 1 }],
       ["createExecution", () => store.createExecution(execution("r-1", T0)), { writes: 2 }],
       ["getExecution", () => store.getExecution("r-1"), { reads: 1 }],
       ["putExecution", () => store.putExecution(execution("r-1", T0), 1), { writes: 1 }],
       ["listExecutions", () => store.listExecutions("route"), { queries: 1, reads: 1 }],
       ["claimEvent", () => store.claimEvent("e", T0), { writes: 1 }],
+      ["eventSeen", () => store.eventSeen("e"), { reads: 1 }],
       [
         "putHandle",
         () => store.putHandle("glue", "h", { executionId: "x", targetIndex: 0 }, T0),
@@ -593,18 +629,19 @@ describe("Router on DynamoDbStore", () => {
     }
 
     // The DynamoDB store makes one request per store operation, except createExecution (index item
-    // + record). Pending path: claim, read and write the bucket. Triggering path: claim; bucket
-    // read + claim the group; index item + record; slot read + write; record read + RUNNING; bucket
-    // read + remove the group; run (2 record reads); target read + write; succeed (record read);
-    // finish (record read + write); slot read + release.
+    // + record). Pending path: the seen check, read and write the bucket, record the event as seen.
+    // Triggering path: the seen check; bucket read + claim the group; index item + record; slot read
+    // + write; record read + RUNNING (claims the target); bucket read + remove the group; target
+    // read + write of its result; finish (record read + write); slot read + release; record the
+    // event as seen. A duplicate is the seen check alone.
     const mem = perStore.MemoryStore as (typeof perStore)[string];
     const ddb = perStore.DynamoDbStore as (typeof perStore)[string];
     expect(ddb.pending).toEqual(mem.pending);
     expect(ddb.duplicate).toEqual(mem.duplicate);
     expect(ddb.triggering).toEqual({ ...mem.triggering, writes: mem.triggering.writes + 1 });
-    expect(ddb.pending).toEqual({ reads: 1, writes: 2, queries: 0 });
-    expect(ddb.duplicate).toEqual({ reads: 0, writes: 1, queries: 0 });
-    expect(ddb.triggering).toEqual({ reads: 10, writes: 10, queries: 0 });
+    expect(ddb.pending).toEqual({ reads: 2, writes: 2, queries: 0 });
+    expect(ddb.duplicate).toEqual({ reads: 1, writes: 0, queries: 0 });
+    expect(ddb.triggering).toEqual({ reads: 8, writes: 10, queries: 0 });
   });
 
   test("duplicate concurrent deliveries of the completing event execute once", async () => {

@@ -43,8 +43,10 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from "@aws-sdk/client-dynamodb";
+import { ROUTING_TABLE_SCHEMA } from "../../flow/model/routing-table-schema";
 import { isFinished, type ExecutionRecord } from "../core/execution-record";
 import type {
+  ActiveSlot,
   ExecutionSlot,
   GroupBucket,
   HandleRef,
@@ -62,14 +64,14 @@ export const routingTableKeySchema: {
   readonly billingMode: "PAY_PER_REQUEST";
 } = {
   attributeDefinitions: [
-    { AttributeName: "pk", AttributeType: "S" },
-    { AttributeName: "sk", AttributeType: "S" },
+    { AttributeName: ROUTING_TABLE_SCHEMA.partitionKey, AttributeType: ROUTING_TABLE_SCHEMA.keyType },
+    { AttributeName: ROUTING_TABLE_SCHEMA.sortKey, AttributeType: ROUTING_TABLE_SCHEMA.keyType },
   ],
   keySchema: [
-    { AttributeName: "pk", KeyType: "HASH" },
-    { AttributeName: "sk", KeyType: "RANGE" },
+    { AttributeName: ROUTING_TABLE_SCHEMA.partitionKey, KeyType: "HASH" },
+    { AttributeName: ROUTING_TABLE_SCHEMA.sortKey, KeyType: "RANGE" },
   ],
-  ttlAttributeName: "ttl",
+  ttlAttributeName: ROUTING_TABLE_SCHEMA.ttlAttribute,
   billingMode: "PAY_PER_REQUEST",
 };
 
@@ -203,6 +205,17 @@ export class DynamoDbStore implements Store {
     return this.conditionalPut(item, expected);
   }
 
+  async activeSlots(route: string): Promise<ActiveSlot[]> {
+    const items = await this.query({
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      FilterExpression: "attribute_exists(#active)",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk", "#active": "active" },
+      ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("O#") },
+      ProjectionExpression: "#sk, #active",
+    });
+    return items.map((i) => ({ outputKey: str(i, "sk").slice(2), active: str(i, "active") }));
+  }
+
   // ---------------------------------------------------------------- executions
 
   async createExecution(record: ExecutionRecord): Promise<boolean> {
@@ -314,6 +327,10 @@ export class DynamoDbStore implements Store {
       { ...itemKey(`E#${eventId}`, "E"), ttl: n(this.historyExpiry(expiresAt)) },
       undefined,
     );
+  }
+
+  async eventSeen(eventId: string): Promise<boolean> {
+    return (await this.get(itemKey(`E#${eventId}`, "E"))) !== undefined;
   }
 
   async putHandle(engine: string, handle: string, ref: HandleRef, expiresAt: number): Promise<void> {

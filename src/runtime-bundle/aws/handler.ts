@@ -3,6 +3,7 @@
  * files packed beside it: the FlowModel (the route table) and the bundle of user code.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type * as GlueSdk from "@aws-sdk/client-glue";
 import type * as GlueEngine from "./engines/glue-dispatcher";
@@ -18,10 +19,13 @@ import type { CodeRefModel, Engine, FlowModel, JsonValue } from "../../flow/mode
 import { FLOW_MODEL_SCHEMA_VERSION } from "../../flow/model/flow-model";
 import type { HookFunction, InlineCompute } from "../../flow/model/inline-api";
 import { resourceNames } from "../../flow/model/resource-names";
-import { systemClock } from "../core/clock";
+import { systemClock, type Clock } from "../core/clock";
 import type { Dispatcher } from "../core/dispatcher";
+import type { RetryPolicy } from "../core/hooks";
 import { RouteTable } from "../core/route-table";
 import { Router } from "../core/router";
+import type { Storage } from "../core/storage";
+import type { Store } from "../core/store";
 import { DeadLetters } from "./dead-letters";
 import { DynamoDbStore } from "./dynamodb-store";
 import { EmfMetrics } from "./emf-metrics";
@@ -99,22 +103,69 @@ function resolver(code: UserCodeBundle): (ref: CodeRefModel) => Function {
   };
 }
 
-export function createService(env: RouterEnvironment, dir: string): RouterService {
-  const model = loadModel(dir);
-  const code = loadUserCode(dir);
+/**
+ * What `createService` builds from its environment, given instead (tests, local runs against
+ * emulators): everything defaults to what the Lambda uses.
+ */
+export interface ServiceOverrides {
+  /** @default read from flow-model.json in the assets folder */
+  readonly model?: FlowModel;
+  /** @default user-code.js in the assets folder */
+  readonly code?: UserCodeBundle;
+  /** @default a client for the function's region */
+  readonly dynamodb?: DynamoDBClient;
+  /** @default a client for the function's region, created on first use */
+  readonly s3?: S3Client;
+  /** @default a client for the function's region, created when the first message is sent */
+  readonly sqs?: SQSClient;
+  /** Replace or add engines' dispatchers. */
+  readonly dispatchers?: Readonly<Partial<Record<Engine, Dispatcher>>>;
+  /** Wraps the store the service builds (fault injection, request counting). */
+  readonly wrapStore?: (store: Store) => Store;
+  /** Wraps the storage the service builds. */
+  readonly wrapStorage?: (storage: Storage) => Storage;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  /** @default DEFAULT_RETRY_POLICY */
+  readonly retry?: RetryPolicy;
+  /** @default EMF log lines on stdout */
+  readonly metrics?: EmfMetrics;
+}
+
+export function createService(
+  env: RouterEnvironment,
+  dir: string,
+  overrides: ServiceOverrides = {},
+): RouterService {
+  const model = overrides.model ?? loadModel(dir);
+  const code = overrides.code ?? loadUserCode(dir);
   const resolve = resolver(code);
   const app = model.application.name;
   const envName = env.SLUICE_ENV ?? "default";
   const datasets =
     parseJsonEnv<Record<string, { bucket?: string; prefix?: string }>>(env.SLUICE_DATASETS) ?? {};
   const config: Readonly<Record<string, JsonValue>> = model.environments[envName]?.config ?? {};
-  const sqs = lazySqsClient();
+  const clock = overrides.clock ?? systemClock;
+  const sqs = overrides.sqs ?? lazySqsClient();
   const scheduler = env.SLUICE_INTERNAL_QUEUE_URL
-    ? new SqsScheduler(sqs, env.SLUICE_INTERNAL_QUEUE_URL, systemClock.now)
+    ? new SqsScheduler(sqs, env.SLUICE_INTERNAL_QUEUE_URL, () => clock.now())
     : undefined;
-  const metrics = new EmfMetrics({ namespace: model.application.metricsNamespace, application: app });
+  const metrics =
+    overrides.metrics ?? new EmfMetrics({ namespace: model.application.metricsNamespace, application: app });
   const dispatchers = engineDispatchers(env, model, app);
   dispatchers.lambda = new InlineLambdaDispatcher((ref) => resolve(ref) as InlineCompute);
+  Object.assign(dispatchers, overrides.dispatchers);
+  const store = new DynamoDbStore({
+    client: overrides.dynamodb ?? new DynamoDBClient({}),
+    tableName: env.SLUICE_TABLE,
+    clock,
+  });
+  const storage = new S3Storage({
+    bucket: env.SLUICE_BUCKET,
+    datasets,
+    tableLocations: parseJsonEnv<Record<string, string>>(env.SLUICE_TABLE_LOCATIONS) ?? {},
+    ...(overrides.s3 ? { client: overrides.s3 } : {}),
+  });
   const router = new Router({
     table: new RouteTable(
       model,
@@ -124,25 +175,22 @@ export function createService(env: RouterEnvironment, dir: string): RouterServic
           export: ref.slice(ref.lastIndexOf("#") + 1),
         }) as (v: readonly (string | number)[]) => unknown,
     ),
-    store: new DynamoDbStore({ client: new DynamoDBClient({}), tableName: env.SLUICE_TABLE }),
-    storage: new S3Storage({
-      bucket: env.SLUICE_BUCKET,
-      datasets,
-      tableLocations: parseJsonEnv<Record<string, string>>(env.SLUICE_TABLE_LOCATIONS) ?? {},
-    }),
+    store: overrides.wrapStore ? overrides.wrapStore(store) : store,
+    storage: overrides.wrapStorage ? overrides.wrapStorage(storage) : storage,
     dispatchers,
-    clock: systemClock,
+    clock,
     scheduler: scheduler ?? { schedule: () => undefined },
     environment: { name: envName, config },
     hooks: async (ref, event, ctx) => {
       await (resolve(ref) as HookFunction)(event, ctx);
     },
     metrics,
+    ...(overrides.retry ? { retry: overrides.retry } : {}),
   });
   return new RouterService({
     router,
     index: new SourceIndex({ model, storageBucket: env.SLUICE_BUCKET, datasets }),
-    clock: systemClock,
+    clock,
     deadLetters: new DeadLetters(env.SLUICE_DLQ_URL ? sqs : undefined, env.SLUICE_DLQ_URL),
     ...(scheduler ? { scheduler } : {}),
     metrics,

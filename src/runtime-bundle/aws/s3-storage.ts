@@ -56,8 +56,9 @@ export class S3Storage implements Storage {
 
   async writeMarker(path: string, name: string): Promise<void> {
     const { bucket, key } = parseS3Uri(path);
+    // An explicit length: without it the SDK logs a "Stream of unknown length" warning for the empty body.
     await this.client.send(
-      new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: `${key}/${name}`, Body: "" }),
+      new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: `${key}/${name}`, Body: "", ContentLength: 0 }),
     );
   }
 

@@ -46,4 +46,12 @@ export interface Dispatcher {
   /** Status of a running job; required for engines that return RUNNING. */
   poll?(handle: string, request: DispatchRequest): Promise<DispatchResult>;
   kill?(handle: string, request: DispatchRequest): Promise<void>;
+  /**
+   * Crash recovery: the job a start of this request (same execution, target and attempt) may already
+   * have created, when the invocation that started it died before recording its handle. Its state
+   * (RUNNING with its handle, or how it ended), or undefined when no such job exists and the target
+   * can be started. Without it, recovery starts the target again: harmless for engines whose start is
+   * idempotent per attempt (Athena, EMR Serverless client tokens) and for inline code that can rerun.
+   */
+  recover?(request: DispatchRequest): Promise<DispatchResult | undefined>;
 }

@@ -6,6 +6,12 @@ import type { Dimensions } from "./signal";
 
 export type ExecutionStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "KILLED" | "SKIPPED";
 
+/*
+ * A target's status while its execution is RUNNING: PENDING (not started, or waiting for a retry at
+ * `retryAt`); RUNNING without a handle (claimed for dispatch by one invocation, which is starting it or
+ * running it inline); RUNNING with a handle (a job on an engine, polled); then SUCCEEDED or FAILED.
+ */
+
 export interface TargetRecord {
   readonly kind: ComputeKind;
   readonly engine: Engine;
@@ -13,6 +19,13 @@ export interface TargetRecord {
   readonly error?: string;
   /** Engine-side id of the running job (Glue run id, Athena query id…), when there is one. */
   readonly handle?: string;
+  /**
+   * PENDING after a failure: when its retry is due (epoch ms). The scheduled retry normally runs it;
+   * the sweeper runs it once this time has passed (the retry was lost with a crashed invocation).
+   */
+  readonly retryAt?: number;
+  /** Consecutive transient engine errors so far (for the backoff of the next one), when any. */
+  readonly transientCount?: number;
 }
 
 export interface ExecutionRecord {
@@ -25,6 +38,12 @@ export interface ExecutionRecord {
   readonly attempts: number;
   /** Epoch milliseconds (the runtime's clock). */
   readonly startedAt: number;
+  /**
+   * Epoch milliseconds of the last transition, strictly increasing on every write of the record, so
+   * it also tells whether anyone has acted on the execution since it was read: claims and deferred
+   * tasks compare it. Absent on records written before it existed.
+   */
+  readonly updatedAt?: number;
   readonly endedAt?: number;
   readonly targets: readonly TargetRecord[];
   /** Path of the output partition. */

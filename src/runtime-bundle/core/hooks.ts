@@ -20,12 +20,16 @@ export type DeferredTask =
       readonly executionId: string;
       readonly targetIndex: number;
       readonly transientCount: number;
+      /** The record's `updatedAt` when the task was scheduled: a task is dropped once someone else has acted. */
+      readonly since?: number;
     }
   | {
       readonly kind: "poll";
       readonly executionId: string;
       readonly targetIndex: number;
       readonly transientCount: number;
+      /** As for retries. */
+      readonly since?: number;
     }
   | { readonly kind: "checkpoint"; readonly executionId: string; readonly index: number };
 
@@ -53,6 +57,12 @@ export interface RetryPolicy {
   readonly maxTransientAgeMs: number;
   /** Interval between polls of a running engine job. */
   readonly pollIntervalMs: number;
+  /**
+   * How long a target may stay claimed for dispatch without a recorded job handle before the sweeper
+   * takes it as lost with a crashed invocation (longer than any invocation can run: Lambda stops at 15
+   * minutes). @default 16 minutes
+   */
+  readonly dispatchTimeoutMs?: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -60,6 +70,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   transientBackoffMs: (n) => Math.min(60_000 * 2 ** Math.max(0, n - 1), 15 * 60_000),
   maxTransientAgeMs: 24 * 3600_000,
   pollIntervalMs: 30_000,
+  dispatchTimeoutMs: 16 * 60_000,
 };
 
 export interface RuntimeEnvironment {

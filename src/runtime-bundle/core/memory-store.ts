@@ -3,6 +3,7 @@
  */
 import type { ExecutionRecord } from "./execution-record";
 import type {
+  ActiveSlot,
   ExecutionSlot,
   GroupBucket,
   HandleRef,
@@ -79,6 +80,17 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async activeSlots(route: string): Promise<ActiveSlot[]> {
+    this.stats.queries++;
+    const prefix = `${route}\u0000`;
+    const out: ActiveSlot[] = [];
+    for (const [k, slot] of this.slots) {
+      if (k.startsWith(prefix) && slot.value.active !== undefined)
+        out.push({ outputKey: k.slice(prefix.length), active: slot.value.active });
+    }
+    return out.sort((a, b) => (a.outputKey < b.outputKey ? -1 : a.outputKey > b.outputKey ? 1 : 0));
+  }
+
   async createExecution(record: ExecutionRecord): Promise<boolean> {
     this.stats.writes++;
     if (this.executions.has(record.id)) return false;
@@ -116,6 +128,11 @@ export class MemoryStore implements Store {
     if (this.events.has(eventId)) return false;
     this.events.set(eventId, expiresAt);
     return true;
+  }
+
+  async eventSeen(eventId: string): Promise<boolean> {
+    this.stats.reads++;
+    return this.events.has(eventId);
   }
 
   async putHandle(engine: string, handle: string, ref: HandleRef): Promise<void> {

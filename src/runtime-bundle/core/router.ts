@@ -46,7 +46,7 @@ import type { Route, RouteTable } from "./route-table";
 import { dimensionKey, type Dimensions, type Signal } from "./signal";
 import type { Storage } from "./storage";
 import type { PendingGroup, Store } from "./store";
-import { isExpired, offer } from "./trigger-groups";
+import { isExpired, isSpent, offer } from "./trigger-groups";
 import { WILDCARD } from "./partition-layout";
 
 export interface RouterProps {
@@ -67,6 +67,14 @@ export interface RouterProps {
   readonly retry?: RetryPolicy;
   /** @default crypto.randomUUID */
   readonly newId?: () => string;
+  /**
+   * How long a triggered group's idempotency ids stay in its bucket, so that a redelivery of one of
+   * its events (of a delivery that died before recording the event as seen) is a repeat. Longer than
+   * any redelivery takes: Lambda's asynchronous retries end after 6 hours, SQS's after the queue's
+   * receive count times its visibility timeout.
+   * @default 6 hours
+   */
+  readonly consumedRetentionMs?: number;
 }
 
 export interface ProcessOutcome {
@@ -106,14 +114,39 @@ export class RouterError extends Error {
 }
 
 const MAX_CONFLICT_RETRIES = 50;
+/** Idempotency keys of events are kept this long. */
+const EVENT_ID_TTL_MS = 7 * 24 * 3600_000;
+/** Engine job handles are kept this long. */
+const HANDLE_TTL_MS = 30 * 24 * 3600_000;
+const DEFAULT_CONSUMED_RETENTION_MS = 6 * 3600_000;
+const DEFAULT_DISPATCH_TIMEOUT_MS = 16 * 60_000;
+
+type ResumeMode = "trigger" | "sweep";
+
+/** What `startExecution` left: `claimed` when the caller is to dispatch the first target. */
+interface Started {
+  readonly record: ExecutionRecord | undefined;
+  readonly claimed: boolean;
+  /** The execution had already left PENDING before this call (a retried or concurrent trigger). */
+  readonly existing: boolean;
+}
+
+/** The state a result is about: a claim's token (`updatedAt`), or a job's handle. */
+type Expected = { readonly token: number | undefined } | { readonly handle: string };
 
 export class Router {
   private readonly retry: RetryPolicy;
   private readonly scheduler: Scheduler;
   private readonly newId: () => string;
+  private readonly consumedRetentionMs: number;
+  private readonly dispatchTimeoutMs: number;
+  /** Targets this process is starting or polling right now ("<execution>#<index>"): never resumed here. */
+  private readonly inFlight = new Set<string>();
 
   constructor(private readonly props: RouterProps) {
     this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
+    this.consumedRetentionMs = props.consumedRetentionMs ?? DEFAULT_CONSUMED_RETENTION_MS;
+    this.dispatchTimeoutMs = this.retry.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
     const host = props.scheduler;
     // Retries and polls belong to live executions (a LocalRuntime waits for them); checkpoints do not.
     this.scheduler = isTimerHost(host)
@@ -128,24 +161,35 @@ export class Router {
 
   // ---------------------------------------------------------------- signals in
 
-  /** Offers a signal to every route input it can feed; starts the executions it completes. */
+  /**
+   * Offers a signal to every route input it can feed; starts the executions it completes.
+   *
+   * An event with an `eventId` is recorded as seen only after its offers are written and what they
+   * started has run, never before: a delivery that dies on the way is processed again when it is
+   * redelivered. That second pass is safe because the buckets remember the event: a group that holds
+   * it, or a consumed group that held it, makes the repeat a no-op that resumes the execution the
+   * group became (see `resume`).
+   */
   async process(signal: Signal, options: RunOptions = {}): Promise<ProcessOutcome> {
+    return this.route(signal, options, true);
+  }
+
+  private async route(signal: Signal, options: RunOptions, idempotent: boolean): Promise<ProcessOutcome> {
     const { table, store, metrics } = this.props;
     metrics?.emit(undefined, "EventsReceived");
     const node = table.node(signal.node);
     if (!node) return this.unmatched(`no node "${signal.node}" in the flow`);
     const dims = canonicalDims(node.signal.dimensions, signal.dimensions);
     if (typeof dims === "string") return this.unmatched(`node "${signal.node}": ${dims}`);
-    if (signal.eventId !== undefined) {
-      const fresh = await store.claimEvent(signal.eventId, this.props.clock.now() + 7 * 24 * 3600_000);
-      if (!fresh) return { matched: [], executions: [], unmatched: `duplicate delivery ${signal.eventId}` };
-    }
+    const eventId = signal.eventId;
+    if (idempotent && eventId !== undefined && (await store.eventSeen(eventId)))
+      return { matched: [], executions: [], unmatched: `duplicate delivery ${eventId}` };
     const matched: { route: string; input: string }[] = [];
     const executions: string[] = [];
     for (const { route, input } of table.triggersOf(signal.node)) {
       if (!inFilter(input.dims, input.model.filter, dims)) continue;
       matched.push({ route: route.id, input: input.alias });
-      executions.push(...(await this.offerToRoute(route, input.alias, dims, options)));
+      executions.push(...(await this.offerToRoute(route, input.alias, dims, eventId, options)));
     }
     for (const { route, input } of table.rangeChecksOf(signal.node)) {
       // A partition a range check waits for is consumed, even when the input is a reference.
@@ -159,6 +203,8 @@ export class Router {
       return { matched, executions, unmatched: `no route takes node "${signal.node}" at these dimensions` };
     }
     metrics?.emit(undefined, "EventsMatched");
+    if (idempotent && eventId !== undefined)
+      await store.claimEvent(eventId, this.props.clock.now() + EVENT_ID_TTL_MS);
     return { matched, executions };
   }
 
@@ -172,6 +218,7 @@ export class Router {
     route: Route,
     alias: string,
     dims: Dimensions,
+    eventId: string | undefined,
     options: RunOptions,
   ): Promise<string[]> {
     const { store, clock } = this.props;
@@ -179,8 +226,11 @@ export class Router {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await store.getBucket(route.id, key);
       const now = clock.now();
-      const result = offer(route, current?.value, alias, dims, now, this.newId, this.props.custom);
-      if (result.noop) return [];
+      const result = offer(route, current?.value, alias, dims, now, this.newId, this.props.custom, eventId);
+      if (result.noop) {
+        await this.resumeHolding(route, key, result.holding, options);
+        return [];
+      }
       const ready = new Set<string>();
       for (const g of result.completed) if (await this.rangesComplete(route, g)) ready.add(g.id);
       const groups = result.groups.map((g): PendingGroup => {
@@ -200,25 +250,54 @@ export class Router {
       const started: string[] = [];
       for (const g of groups)
         if (ready.has(g.id)) started.push(await this.triggerGroup(route, key, g, options));
+      await this.resumeHolding(route, key, result.holding, options);
       return started;
     }
     throw new RouterError(`route "${route.id}": group ${key} kept changing under concurrent writes`);
   }
 
-  /** A claimed ("triggering") group becomes an execution, then leaves its bucket. Idempotent. */
+  /**
+   * A repeat of an event that a claimed or consumed group holds: the delivery it repeats may have died
+   * while triggering that group, so its execution is carried on (idempotently; usually there is
+   * nothing left to do).
+   */
+  private async resumeHolding(
+    route: Route,
+    key: string,
+    holding: readonly PendingGroup[],
+    options: RunOptions,
+  ): Promise<void> {
+    for (const g of holding) {
+      if (g.state === "triggering") {
+        await this.triggerGroup(route, key, g, options);
+      } else if (g.executionId !== undefined) {
+        const record = (await this.props.store.getExecution(g.executionId))?.value;
+        if (record) await this.runOrBackground(() => this.resume(route, record, "trigger"), options);
+      }
+    }
+  }
+
+  /**
+   * A claimed ("triggering") group becomes an execution, then leaves its bucket. Idempotent: when the
+   * execution exists (a retry after a crash, or a concurrent delivery) it is resumed, not restarted.
+   */
   private async triggerGroup(
     route: Route,
     key: string,
     group: PendingGroup,
     options: RunOptions = {},
+    mode: ResumeMode = "trigger",
   ): Promise<string> {
     const id = group.executionId ?? `${route.id}-${group.id}`;
     const sel = selectInputs(route, group.received, this.props.custom);
     const output = outputDimensions(route, sel, this.props.custom);
-    const record = await this.startExecution(route, id, output, group.received);
-    await this.removeGroup(route, key, group.id);
-    if (record && record.status === "RUNNING")
-      await this.runOrBackground(() => this.runTargets(record.id, 0), options);
+    const started = await this.startExecution(route, id, output, group.received);
+    await this.removeGroup(route, key, group.id, id);
+    const record = started.record;
+    if (record && started.claimed)
+      await this.runOrBackground(() => this.dispatchClaimed(route, record, 0, 0), options);
+    else if (record && started.existing)
+      await this.runOrBackground(() => this.resume(route, record, mode), options);
     return id;
   }
 
@@ -227,12 +306,33 @@ export class Router {
     else await work();
   }
 
-  private async removeGroup(route: Route, key: string, groupId: string): Promise<void> {
-    const { store } = this.props;
+  /**
+   * Takes a triggered group out of its bucket. A group that holds events with idempotency ids stays
+   * behind as a "consumed" group with just those ids, for `consumedRetentionMs`: a redelivery of one
+   * of them (one that died before the event was recorded as seen) is then a no-op, not a new group.
+   */
+  private async removeGroup(route: Route, key: string, groupId: string, executionId: string): Promise<void> {
+    const { store, clock } = this.props;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await store.getBucket(route.id, key);
-      if (!current || !current.value.groups.some((g) => g.id === groupId)) return;
-      const groups = current.value.groups.filter((g) => g.id !== groupId);
+      const group = current?.value.groups.find((g) => g.id === groupId);
+      if (!current || !group || group.state === "consumed") return;
+      const now = clock.now();
+      const groups: PendingGroup[] = [];
+      for (const g of current.value.groups) {
+        if (isSpent(g, now)) continue;
+        if (g.id !== groupId) groups.push(g);
+        else if (g.ids !== undefined && Object.keys(g.ids).length > 0)
+          groups.push({
+            id: g.id,
+            createdAt: g.createdAt,
+            expiresAt: now + this.consumedRetentionMs,
+            received: {},
+            state: "consumed",
+            executionId,
+            ids: g.ids,
+          });
+      }
       if (await store.putBucket(route.id, key, { groups }, current.version)) return;
     }
     throw new RouterError(`route "${route.id}": could not remove group ${groupId}`);
@@ -304,14 +404,27 @@ export class Router {
   }
 
   // ---------------------------------------------------------------- executions
+  //
+  // Exactly once, with single-item conditional writes only:
+  // - an execution is created with a conditional put on its deterministic id, and moves from PENDING
+  //   to RUNNING (or SKIPPED) in a write conditioned on it still being PENDING: one invocation wins;
+  // - a target is dispatched only under a claim: the write that makes it RUNNING without a handle, for
+  //   target 0 the RUNNING transition itself and for target i + 1 the write of target i's success.
+  //   The record's `updatedAt` after that write is the claim's token, and the result of the dispatch
+  //   is written only while the record still carries it;
+  // - a result about a job with a handle (a poll, an engine's state-change event) is written only while
+  //   the target is RUNNING with that handle, so of two answers one moves the execution on;
+  // - a deferred task carries the `updatedAt` it was scheduled at and is dropped once anyone else has
+  //   acted on the execution since.
+  // `resume` carries on what a crashed invocation left, from any of those states.
 
-  /** Creates the execution record and claims the output's slot; SKIPPED when another run is active. */
+  /** Creates the execution record (or finds it) and carries it through the slot claim to RUNNING. */
   private async startExecution(
     route: Route,
     id: string,
     output: Dimensions,
     inputs: Readonly<Record<string, Dimensions>>,
-  ): Promise<ExecutionRecord | undefined> {
+  ): Promise<Started> {
     const { store, clock, storage } = this.props;
     const now = clock.now();
     const record: ExecutionRecord = {
@@ -321,167 +434,329 @@ export class Router {
       status: "PENDING",
       attempts: 1,
       startedAt: now,
+      updatedAt: now,
       targets: route.node.compute.map((t) => ({ kind: t.kind, engine: t.engine, status: "PENDING" })),
       path: storage.partitionPath(route.node, output),
       inputs,
     };
-    if (!(await store.createExecution(record))) return (await store.getExecution(id))?.value;
-    const outKey = outputKey(route, output);
+    if (await store.createExecution(record)) return this.continueStart(route, record);
+    // A retry of this trigger (after a crash), or a concurrent one.
+    const existing = (await store.getExecution(id))?.value;
+    if (!existing) throw new RouterError(`execution ${id} exists but could not be read`);
+    if (existing.status === "PENDING") return this.continueStart(route, existing);
+    return { record: existing, claimed: false, existing: true };
+  }
+
+  /**
+   * A PENDING execution claims its output's slot (SKIPPED when another execution of that output is
+   * active), then becomes RUNNING with its first target claimed. Safe to run concurrently and again
+   * after a crash at any step: only the invocation whose RUNNING (or SKIPPED) write lands goes on.
+   */
+  private async continueStart(route: Route, record: ExecutionRecord): Promise<Started> {
+    const { store, clock, storage } = this.props;
+    const id = record.id;
+    const outKey = outputKey(route, record.dimensions);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const slot = await store.getSlot(route.id, outKey);
       const active = slot?.value.active;
-      if (active !== undefined && active !== id) {
+      if (active === id) break; // claimed by an earlier try
+      if (active !== undefined) {
         const other = await store.getExecution(active);
         if (other && !isFinished(other.value.status)) {
-          const skipped = await this.updateExecution(id, (r) => ({
-            ...r,
-            status: "SKIPPED",
-            endedAt: clock.now(),
-            targets: r.targets.map((t) => ({ ...t, status: "SKIPPED" })),
-          }));
-          await this.hook(route, "onExecSkipped", { dimensions: output, executionId: id });
-          return skipped;
+          const skipped = await this.transition(id, (r) =>
+            r.status !== "PENDING"
+              ? undefined
+              : {
+                  ...r,
+                  status: "SKIPPED",
+                  endedAt: clock.now(),
+                  targets: r.targets.map((t) => ({ ...t, status: "SKIPPED" })),
+                },
+          );
+          if (skipped)
+            await this.hook(route, "onExecSkipped", { dimensions: record.dimensions, executionId: id });
+          return {
+            record: skipped ?? (await store.getExecution(id))?.value,
+            claimed: false,
+            existing: false,
+          };
         }
       }
       if (await store.putSlot(route.id, outKey, { active: id, latest: id }, slot?.version)) break;
     }
-    await storage.clear(record.path);
-    const running = await this.updateExecution(id, (r) => ({ ...r, status: "RUNNING" }));
-    await this.hook(route, "onExecBegin", { dimensions: output, executionId: id });
+    const running = await this.transition(id, (r) =>
+      r.status !== "PENDING"
+        ? undefined
+        : { ...r, status: "RUNNING", targets: r.targets.map((t, j) => (j === 0 ? claimedTarget(t) : t)) },
+    );
+    if (!running) return { record: (await store.getExecution(id))?.value, claimed: false, existing: false };
+    await storage.clear(running.path);
+    await this.hook(route, "onExecBegin", { dimensions: running.dimensions, executionId: id });
     this.scheduleCheckpoints(route, id);
-    return running;
-  }
-
-  /** Runs targets from `from` in order; returns when all finished, one is running remotely, or a retry is scheduled. */
-  private async runTargets(id: string, from: number): Promise<void> {
-    const loaded = await this.props.store.getExecution(id);
-    if (!loaded || loaded.value.status !== "RUNNING") return;
-    const route = this.table.route(loaded.value.node) as Route;
-    for (let i = from; i < route.node.compute.length; i++) {
-      const request = this.request(route, loaded.value, i);
-      let result: DispatchResult;
-      try {
-        result = await this.dispatcher(route, i).start(request);
-      } catch (e) {
-        result = { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
-      }
-      if (!(await this.onTargetResult(route, id, i, result, 0))) return;
+    if (running.targets.length === 0) {
+      await this.succeed(route, running);
+      return { record: running, claimed: false, existing: false };
     }
-    await this.succeed(route, id);
+    return { record: running, claimed: true, existing: false };
   }
 
-  /** Applies one target's result; true when the next target should run now. */
-  private async onTargetResult(
+  /**
+   * Runs claimed target `i` (or applies `first`, its outcome already known), then the targets after it
+   * as each success claims the next; returns when all finished, one runs remotely, or a retry is scheduled.
+   */
+  private async dispatchClaimed(
+    route: Route,
+    claimed: ExecutionRecord,
+    i: number,
+    transientCount: number,
+    first?: DispatchResult,
+  ): Promise<void> {
+    let record = claimed;
+    let index = i;
+    let transients = transientCount;
+    let known = first;
+    for (;;) {
+      const result = known ?? (await this.startTarget(route, record, index));
+      known = undefined;
+      const next = await this.applyResult(route, record.id, index, result, transients, {
+        token: record.updatedAt,
+      });
+      if (!next) return;
+      record = next;
+      index += 1;
+      transients = 0;
+    }
+  }
+
+  private async startTarget(route: Route, record: ExecutionRecord, i: number): Promise<DispatchResult> {
+    const flight = `${record.id}#${i}`;
+    this.inFlight.add(flight);
+    try {
+      return await this.dispatcher(route, i).start(this.request(route, record, i));
+    } catch (e) {
+      return { status: "FAILED", error: errorText(e), transient: false };
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+
+  /** A running job's state; a failed poll is a transient error (the job itself may be fine). */
+  private async pollJob(
+    route: Route,
+    record: ExecutionRecord,
+    i: number,
+    handle: string,
+  ): Promise<DispatchResult> {
+    const flight = `${record.id}#${i}`;
+    this.inFlight.add(flight);
+    try {
+      const d = this.dispatcher(route, i);
+      return d.poll
+        ? await d.poll(handle, this.request(route, record, i))
+        : { status: "FAILED", error: "engine cannot be polled", transient: false };
+    } catch (e) {
+      return { status: "FAILED", error: errorText(e), transient: true };
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+
+  /**
+   * Writes one target's result, if the target is still as `expected`. Returns the record when the
+   * target succeeded and the next one is now claimed by the caller; otherwise undefined (all done,
+   * running remotely, retry scheduled, failed, or someone else moved the execution on).
+   */
+  private async applyResult(
     route: Route,
     id: string,
     i: number,
     result: DispatchResult,
     transientCount: number,
-  ): Promise<boolean> {
-    const { clock } = this.props;
-    const scheduler = this.scheduler;
-    const current = (await this.props.store.getExecution(id))?.value;
-    if (!current || current.status !== "RUNNING") return false; // killed meanwhile
+    expected: Expected,
+  ): Promise<ExecutionRecord | undefined> {
+    const { clock, store } = this.props;
+    const now = clock.now();
     if (result.status === "SUCCEEDED") {
-      await this.setTarget(id, i, { status: "SUCCEEDED" });
-      await this.hook(route, "onComputeSuccess", { dimensions: current.dimensions, executionId: id });
-      return true;
+      const written = await this.transition(id, (r) =>
+        !holds(r, i, expected)
+          ? undefined
+          : {
+              ...r,
+              targets: r.targets.map((t, j) =>
+                j === i ? bareTarget(t, "SUCCEEDED") : j === i + 1 ? claimedTarget(t) : t,
+              ),
+            },
+      );
+      if (!written) return undefined;
+      await this.hook(route, "onComputeSuccess", { dimensions: written.dimensions, executionId: id });
+      if (i + 1 < written.targets.length) return written;
+      await this.succeed(route, written);
+      return undefined;
     }
     if (result.status === "RUNNING") {
-      await this.setTarget(id, i, { status: "RUNNING", handle: result.handle });
-      const engine = route.node.compute[i]?.engine ?? "lambda";
-      await this.props.store.putHandle(
-        engine,
-        result.handle,
-        { executionId: id, targetIndex: i },
-        clock.now() + 30 * 24 * 3600_000,
+      const written = await this.transition(id, (r) =>
+        !holds(r, i, expected)
+          ? undefined
+          : withTarget(r, i, {
+              ...bareTarget(r.targets[i] as TargetRecord, "RUNNING"),
+              handle: result.handle,
+            }),
       );
-      scheduler.schedule(clock.now() + this.retry.pollIntervalMs, {
+      if (!written) return undefined;
+      const engine = route.node.compute[i]?.engine ?? "lambda";
+      await store.putHandle(engine, result.handle, { executionId: id, targetIndex: i }, now + HANDLE_TTL_MS);
+      this.scheduler.schedule(now + this.retry.pollIntervalMs, {
         kind: "poll",
         executionId: id,
         targetIndex: i,
         transientCount,
+        ...since(written),
       });
-      return false;
+      return undefined;
     }
-    if (result.transient && clock.now() - current.startedAt < this.retry.maxTransientAgeMs) {
-      await this.setTarget(id, i, { status: "PENDING", error: result.error });
-      await this.hook(route, "onComputeRetry", {
-        dimensions: current.dimensions,
-        executionId: id,
-        error: result.error,
-      });
-      scheduler.schedule(clock.now() + this.retry.transientBackoffMs(transientCount + 1), {
-        kind: "retry",
-        executionId: id,
-        targetIndex: i,
-        transientCount: transientCount + 1,
-      });
-      return false;
-    }
-    if (current.attempts <= route.node.retries) {
-      await this.updateExecution(id, (r) => ({ ...r, attempts: r.attempts + 1 }));
-      await this.setTarget(id, i, { status: "PENDING", error: result.error });
-      await this.hook(route, "onComputeRetry", {
-        dimensions: current.dimensions,
-        executionId: id,
-        error: result.error,
-      });
-      scheduler.schedule(clock.now() + this.retry.userBackoffMs(current.attempts + 1), {
-        kind: "retry",
-        executionId: id,
-        targetIndex: i,
-        transientCount: 0,
-      });
-      return false;
-    }
-    await this.setTarget(id, i, { status: "FAILED", error: result.error });
-    await this.hook(route, "onComputeFailure", {
-      dimensions: current.dimensions,
-      executionId: id,
-      error: result.error,
+    // Failed: a transient engine error retries with its own backoff (until the execution is too old),
+    // a user error up to `retries` times; otherwise the execution fails.
+    let decision = "fail" as "transient" | "retry" | "fail";
+    let due = now;
+    const written = await this.transition(id, (r) => {
+      if (!holds(r, i, expected)) return undefined;
+      const t = r.targets[i] as TargetRecord;
+      if (result.transient && now - r.startedAt < this.retry.maxTransientAgeMs) {
+        decision = "transient";
+        due = now + this.retry.transientBackoffMs(transientCount + 1);
+        return withTarget(r, i, {
+          ...bareTarget(t, "PENDING"),
+          error: result.error,
+          retryAt: due,
+          transientCount: transientCount + 1,
+        });
+      }
+      if (r.attempts <= route.node.retries) {
+        decision = "retry";
+        due = now + this.retry.userBackoffMs(r.attempts + 1);
+        return {
+          ...withTarget(r, i, { ...bareTarget(t, "PENDING"), error: result.error, retryAt: due }),
+          attempts: r.attempts + 1,
+        };
+      }
+      decision = "fail";
+      return withTarget(r, i, { ...bareTarget(t, "FAILED"), error: result.error });
     });
+    if (!written) return undefined;
+    const e = { dimensions: written.dimensions, executionId: id, error: result.error };
+    if (decision !== "fail") {
+      await this.hook(route, "onComputeRetry", e);
+      this.scheduler.schedule(due, {
+        kind: "retry",
+        executionId: id,
+        targetIndex: i,
+        transientCount: decision === "transient" ? transientCount + 1 : 0,
+        ...since(written),
+      });
+      return undefined;
+    }
+    await this.hook(route, "onComputeFailure", e);
     await this.finish(route, id, "FAILED", result.error);
-    await this.hook(route, "onFailure", {
-      dimensions: current.dimensions,
-      executionId: id,
-      error: result.error,
-    });
-    return false;
+    await this.hook(route, "onFailure", e);
+    return undefined;
   }
 
-  private async retryTarget(route: Route, id: string, i: number, transientCount: number): Promise<void> {
-    const current = (await this.props.store.getExecution(id))?.value;
-    if (!current || current.status !== "RUNNING") return;
-    let result: DispatchResult;
-    try {
-      result = await this.dispatcher(route, i).start(this.request(route, current, i));
-    } catch (e) {
-      result = { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
-    }
-    if (await this.onTargetResult(route, id, i, result, transientCount)) await this.runTargets(id, i + 1);
-  }
-
-  private async pollTarget(route: Route, id: string, i: number, transientCount: number): Promise<void> {
-    const current = (await this.props.store.getExecution(id))?.value;
-    const target = current?.targets[i];
-    if (
-      !current ||
-      current.status !== "RUNNING" ||
-      target?.status !== "RUNNING" ||
-      target.handle === undefined
-    )
+  /**
+   * Carries on an execution that an earlier invocation may have left behind (it crashed, or a deferred
+   * task was lost): from a retried trigger or a redelivered event ("trigger") or from the sweeper
+   * ("sweep"). Nothing done is redone and nothing live is disturbed: a PENDING execution continues
+   * its start; a RUNNING one resumes at its first target that has not succeeded, where a job with a
+   * handle is polled (by the sweeper only once a poll is overdue), a target claimed without a handle
+   * is taken over only after `dispatchTimeoutMs` (asking the engine first for a job already started),
+   * and a PENDING target only once its retry is due; a finished one gets its last steps (push
+   * downstream, slot release) if a crash cut them short. Every dispatch is under a claim, so
+   * concurrent resumes do it once.
+   */
+  private async resume(route: Route, record: ExecutionRecord, mode: ResumeMode): Promise<void> {
+    if (record.status === "PENDING") {
+      const started = await this.continueStart(route, record);
+      if (started.claimed && started.record) await this.dispatchClaimed(route, started.record, 0, 0);
       return;
-    const d = this.dispatcher(route, i);
-    let result: DispatchResult;
-    try {
-      result = d.poll
-        ? await d.poll(target.handle, this.request(route, current, i))
-        : { status: "FAILED", error: "engine cannot be polled", transient: false };
-    } catch (e) {
-      result = { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: true };
     }
-    if (await this.onTargetResult(route, id, i, result, transientCount)) await this.runTargets(id, i + 1);
+    if (isFinished(record.status)) {
+      await this.settleLeftover(route, record);
+      return;
+    }
+    const i = record.targets.findIndex((t) => t.status !== "SUCCEEDED");
+    if (i < 0) {
+      await this.succeed(route, record); // every target succeeded, the execution was not finished
+      return;
+    }
+    const t = record.targets[i] as TargetRecord;
+    if (this.inFlight.has(`${record.id}#${i}`)) return; // this process is running it right now
+    const now = this.props.clock.now();
+    const age = now - (record.updatedAt ?? record.startedAt);
+    if (t.status === "RUNNING" && t.handle !== undefined) {
+      if (mode === "sweep" && age <= this.retry.pollIntervalMs) return;
+      const claimed = await this.claim(record, i, (x) => x);
+      if (claimed) await this.pollClaimed(route, claimed, i, t.handle, t.transientCount ?? 0);
+      return;
+    }
+    if (t.status === "RUNNING") {
+      if (age <= this.dispatchTimeoutMs) return;
+      const claimed = await this.claim(record, i, claimedTarget);
+      if (claimed) await this.recoverClaimed(route, claimed, i);
+      return;
+    }
+    if (t.status === "PENDING") {
+      if (t.retryAt !== undefined && now < t.retryAt) return; // its retry is scheduled
+      const claimed = await this.claim(record, i, claimedTarget);
+      if (claimed) await this.dispatchClaimed(route, claimed, i, t.transientCount ?? 0);
+      return;
+    }
+    // The target failed; the crash came before the execution was finished.
+    const error = t.error ?? `target ${i + 1} ended ${t.status}`;
+    if (await this.finish(route, record.id, "FAILED", error))
+      await this.hook(route, "onFailure", { dimensions: record.dimensions, executionId: record.id, error });
+  }
+
+  /** Claims target `i` of a RUNNING execution, if nobody has written the record since `record` was read. */
+  private claim(
+    record: ExecutionRecord,
+    i: number,
+    change: (t: TargetRecord) => TargetRecord,
+  ): Promise<ExecutionRecord | undefined> {
+    return this.transition(record.id, (r) =>
+      r.status === "RUNNING" && r.updatedAt === record.updatedAt
+        ? withTarget(r, i, change(r.targets[i] as TargetRecord))
+        : undefined,
+    );
+  }
+
+  private async pollClaimed(
+    route: Route,
+    claimed: ExecutionRecord,
+    i: number,
+    handle: string,
+    transientCount: number,
+  ): Promise<void> {
+    const result = await this.pollJob(route, claimed, i, handle);
+    const next = await this.applyResult(route, claimed.id, i, result, transientCount, { handle });
+    if (next) await this.dispatchClaimed(route, next, i + 1, 0);
+  }
+
+  /**
+   * A target that was claimed for dispatch by an invocation that then died: it may have started a job
+   * without recording its handle. The engine is asked for such a job first; only when there is none
+   * (or the engine cannot tell) is the target started again.
+   */
+  private async recoverClaimed(route: Route, claimed: ExecutionRecord, i: number): Promise<void> {
+    let found: DispatchResult | undefined;
+    try {
+      const d = this.dispatcher(route, i);
+      if (d.recover) found = await d.recover(this.request(route, claimed, i));
+    } catch (e) {
+      found = { status: "FAILED", error: errorText(e), transient: true };
+    }
+    // The first target starts on an empty output partition, as it did the first time.
+    if (found === undefined && i === 0) await this.props.storage.clear(claimed.path);
+    const transients = (claimed.targets[i] as TargetRecord).transientCount ?? 0;
+    await this.dispatchClaimed(route, claimed, i, transients, found);
   }
 
   /**
@@ -502,53 +777,85 @@ export class Router {
       return true;
     const route = this.requireRoute(record.node);
     if (result.status === "RUNNING") return true;
+    const i = ref.targetIndex;
     const work = async (): Promise<void> => {
-      if (await this.onTargetResult(route, record.id, ref.targetIndex, result, 0))
-        await this.runTargets(record.id, ref.targetIndex + 1);
+      const next = await this.applyResult(route, record.id, i, result, 0, { handle });
+      if (next) await this.dispatchClaimed(route, next, i + 1, 0);
     };
     await this.runOrBackground(work, options);
     return true;
   }
 
-  private async succeed(route: Route, id: string): Promise<void> {
-    const record = (await this.props.store.getExecution(id))?.value;
-    if (!record || record.status !== "RUNNING") return;
+  /** Every target succeeded: the completion marker, the record, then downstream and the slot. */
+  private async succeed(route: Route, record: ExecutionRecord): Promise<void> {
     await this.props.storage.writeMarker(record.path, "_SUCCESS");
-    await this.finish(route, id, "SUCCEEDED");
-    await this.hook(route, "onSuccess", { dimensions: record.dimensions, executionId: id });
-    // Push semantics: the node's own signal goes to every route downstream.
-    await this.process({ node: route.id, dimensions: record.dimensions, path: record.path });
+    const done = await this.finish(route, record.id, "SUCCEEDED", undefined, false);
+    if (!done) return;
+    await this.hook(route, "onSuccess", { dimensions: done.dimensions, executionId: done.id });
+    await this.push(route, done);
+    await this.releaseSlot(route, done);
   }
 
+  /**
+   * Push semantics: the node's own signal goes to every route downstream. Its idempotency id is the
+   * execution's, so pushing again (a recovery after a crash before the slot was released) is a repeat.
+   */
+  private async push(route: Route, record: ExecutionRecord): Promise<void> {
+    await this.route(
+      { node: route.id, dimensions: record.dimensions, path: record.path, eventId: `exec:${record.id}` },
+      {},
+      false,
+    );
+  }
+
+  /** A finished execution whose slot is still active: a crash cut its last steps short. */
+  private async settleLeftover(route: Route, record: ExecutionRecord): Promise<void> {
+    const slot = await this.props.store.getSlot(route.id, outputKey(route, record.dimensions));
+    if (slot?.value.active !== record.id) return;
+    if (record.status === "SUCCEEDED") await this.push(route, record);
+    await this.releaseSlot(route, record);
+  }
+
+  /** Ends an execution that is not finished yet (KILLED may end a PENDING one); undefined when it already was. */
   private async finish(
     route: Route,
     id: string,
     status: ExecutionStatus,
     error?: string,
+    release = true,
   ): Promise<ExecutionRecord | undefined> {
-    const { store, clock, metrics } = this.props;
-    const done = await this.updateExecution(id, (r) => ({
-      ...r,
-      status,
-      endedAt: clock.now(),
-      ...(error === undefined ? {} : { error }),
-      // A running target ends with the execution (KILLED); one that never ran is SKIPPED.
-      targets: r.targets.map((t) =>
-        status === "SUCCEEDED" || (t.status !== "PENDING" && t.status !== "RUNNING")
-          ? t
-          : { ...t, status: t.status === "RUNNING" ? status : "SKIPPED" },
-      ),
-    }));
+    const { clock, metrics } = this.props;
+    const done = await this.transition(id, (r) =>
+      r.status !== "RUNNING" && !(status === "KILLED" && r.status === "PENDING")
+        ? undefined
+        : {
+            ...r,
+            status,
+            endedAt: clock.now(),
+            ...(error === undefined ? {} : { error }),
+            // A running target ends with the execution (KILLED); one that never ran is SKIPPED.
+            targets: r.targets.map((t) =>
+              status === "SUCCEEDED" || (t.status !== "PENDING" && t.status !== "RUNNING")
+                ? t
+                : { ...t, status: t.status === "RUNNING" ? status : "SKIPPED" },
+            ),
+          },
+    );
+    if (!done) return undefined;
     metrics?.emit(undefined, status === "SUCCEEDED" ? "ExecutionsSucceeded" : "ExecutionsFailed");
-    if (done) {
-      const outKey = outputKey(route, done.dimensions);
-      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const slot = await store.getSlot(route.id, outKey);
-        if (slot?.value.active !== id) break;
-        if (await store.putSlot(route.id, outKey, { latest: slot.value.latest ?? id }, slot.version)) break;
-      }
-    }
+    if (release) await this.releaseSlot(route, done);
     return done;
+  }
+
+  private async releaseSlot(route: Route, record: ExecutionRecord): Promise<void> {
+    const { store } = this.props;
+    const outKey = outputKey(route, record.dimensions);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const slot = await store.getSlot(route.id, outKey);
+      if (slot?.value.active !== record.id) return;
+      if (await store.putSlot(route.id, outKey, { latest: slot.value.latest ?? record.id }, slot.version))
+        return;
+    }
   }
 
   private scheduleCheckpoints(route: Route, id: string): void {
@@ -559,7 +866,10 @@ export class Router {
     );
   }
 
-  /** Runs deferred work the Scheduler hands back when it is due (a retry, a poll, a checkpoint). */
+  /**
+   * Runs deferred work the Scheduler hands back when it is due (a retry, a poll, a checkpoint). A retry
+   * or poll that someone else has overtaken (the sweeper, a redelivery, an engine event) is dropped.
+   */
   async runTask(task: DeferredTask, options: RunOptions = {}): Promise<void> {
     const record = (await this.props.store.getExecution(task.executionId))?.value;
     if (!record || record.status !== "RUNNING") return;
@@ -575,11 +885,23 @@ export class Router {
       );
       return;
     }
-    const work =
-      task.kind === "retry"
-        ? () => this.retryTarget(route, record.id, task.targetIndex, task.transientCount)
-        : () => this.pollTarget(route, record.id, task.targetIndex, task.transientCount);
-    await this.runOrBackground(work, options);
+    if (task.since !== undefined && record.updatedAt !== task.since) return;
+    const i = task.targetIndex;
+    const target = record.targets[i];
+    if (task.kind === "retry") {
+      if (target?.status !== "PENDING") return;
+      await this.runOrBackground(async () => {
+        const claimed = await this.claim(record, i, claimedTarget);
+        if (claimed) await this.dispatchClaimed(route, claimed, i, task.transientCount);
+      }, options);
+      return;
+    }
+    const handle = target?.status === "RUNNING" ? target.handle : undefined;
+    if (handle === undefined) return;
+    await this.runOrBackground(
+      () => this.pollClaimed(route, record, i, handle, task.transientCount),
+      options,
+    );
   }
 
   private request(route: Route, record: ExecutionRecord, i: number): DispatchRequest {
@@ -624,30 +946,22 @@ export class Router {
     return d;
   }
 
-  private async setTarget(
+  /**
+   * Read-modify-write of an execution record, retried on conflicting writes; `change` returns
+   * undefined to give up (the record is no longer in the state the caller acts on). Every write moves
+   * `updatedAt` forward, strictly.
+   */
+  private async transition(
     id: string,
-    i: number,
-    patch: Partial<TargetRecord> & { status: ExecutionStatus },
-  ): Promise<void> {
-    await this.updateExecution(id, (r) => ({
-      ...r,
-      targets: r.targets.map((t, j) => {
-        if (j !== i) return t;
-        const { error: _e, handle: _h, ...rest } = t;
-        return { ...rest, ...patch };
-      }),
-    }));
-  }
-
-  private async updateExecution(
-    id: string,
-    change: (r: ExecutionRecord) => ExecutionRecord,
+    change: (r: ExecutionRecord) => ExecutionRecord | undefined,
   ): Promise<ExecutionRecord | undefined> {
-    const { store } = this.props;
+    const { store, clock } = this.props;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await store.getExecution(id);
       if (!current) return undefined;
-      const next = change(current.value);
+      const changed = change(current.value);
+      if (!changed) return undefined;
+      const next = { ...changed, updatedAt: Math.max(clock.now(), (current.value.updatedAt ?? 0) + 1) };
       if (await store.putExecution(next, current.version)) return next;
     }
     throw new RouterError(`execution ${id} kept changing under concurrent writes`);
@@ -676,13 +990,15 @@ export class Router {
       throw new RouterError(`node "${node}": range-checked partitions are missing: ${missing.join(", ")}`);
     }
     const id = `${route.id}-${this.newId()}`;
-    const record = await this.startExecution(
+    const started = await this.startExecution(
       route,
       id,
       outputDimensions(route, sel, this.props.custom),
       received,
     );
-    if (record?.status === "RUNNING") await this.runOrBackground(() => this.runTargets(id, 0), options);
+    const record = started.record;
+    if (record && started.claimed)
+      await this.runOrBackground(() => this.dispatchClaimed(route, record, 0, 0), options);
     return (await this.props.store.getExecution(id))?.value as ExecutionRecord;
   }
 
@@ -730,7 +1046,10 @@ export class Router {
       if (t.status === "RUNNING" && t.handle !== undefined && d?.kill)
         await d.kill(t.handle, this.request(route, record, i));
     }
-    return this.finish(route, active, "KILLED", "killed");
+    return (
+      (await this.finish(route, active, "KILLED", "killed")) ??
+      (await this.props.store.getExecution(active))?.value
+    );
   }
 
   /** {path} when the latest execution succeeded; {records} when it ended otherwise; {} when none ended. */
@@ -756,7 +1075,7 @@ export class Router {
     const out: PendingView[] = [];
     for (const key of await this.props.store.bucketKeys(route.id)) {
       for (const g of (await this.props.store.getBucket(route.id, key))?.value.groups ?? []) {
-        if (g.state === "triggering" || isExpired(g, now)) continue;
+        if (g.state === "triggering" || g.state === "consumed" || isExpired(g, now)) continue;
         out.push({
           dimensions: partialOutput(route, g),
           received: route.inputs.filter((i) => g.received[i.alias] !== undefined).map((i) => i.alias),
@@ -770,8 +1089,11 @@ export class Router {
   }
 
   /**
-   * Housekeeping the event path does lazily: expire pending groups past their TTL (onPendingExpired),
-   * finish groups claimed for execution whose trigger was interrupted, re-check waiting range checks.
+   * Housekeeping the event path does lazily, and recovery of what crashed invocations left: expire
+   * pending groups past their TTL (onPendingExpired) and drop consumed ones past their retention;
+   * finish triggering groups whose trigger was interrupted; re-check waiting range checks; and carry
+   * on every execution that holds its output's slot (see `resume`): a poll that is overdue, a retry
+   * that is due, a dispatch whose invocation died, a finish whose last steps were cut short.
    */
   async sweep(): Promise<void> {
     const { store, clock } = this.props;
@@ -781,16 +1103,21 @@ export class Router {
         if (!current) continue;
         const now = clock.now();
         const expired = current.value.groups.filter((g) => isExpired(g, now));
-        if (expired.length > 0) {
-          const groups = current.value.groups.filter((g) => !expired.includes(g));
+        const spent = current.value.groups.filter((g) => isSpent(g, now));
+        if (expired.length > 0 || spent.length > 0) {
+          const groups = current.value.groups.filter((g) => !expired.includes(g) && !spent.includes(g));
           if (!(await store.putBucket(route.id, key, { groups }, current.version))) continue;
           for (const g of expired)
             await this.hook(route, "onPendingExpired", { dimensions: partialOutput(route, g) });
         }
         for (const g of current.value.groups.filter((x) => x.state === "triggering"))
-          await this.triggerGroup(route, key, g);
+          await this.triggerGroup(route, key, g, {}, "sweep");
       }
       await this.recheckWaiting(route);
+      for (const slot of await store.activeSlots(route.id)) {
+        const record = (await store.getExecution(slot.active))?.value;
+        if (record) await this.resume(route, record, "sweep");
+      }
     }
   }
 
@@ -902,4 +1229,37 @@ function inFilter(
     const v = dims[s.name];
     return f === undefined || f === "*" || (v !== undefined && f.some((x) => sameValue(s, x, s, v)));
   });
+}
+
+/** Whether target `i` is still in the state a result is about. */
+function holds(r: ExecutionRecord, i: number, expected: Expected): boolean {
+  const t = r.targets[i];
+  if (r.status !== "RUNNING" || t?.status !== "RUNNING") return false;
+  return "handle" in expected ? t.handle === expected.handle : r.updatedAt === expected.token;
+}
+
+function withTarget(r: ExecutionRecord, i: number, target: TargetRecord): ExecutionRecord {
+  return { ...r, targets: r.targets.map((t, j) => (j === i ? target : t)) };
+}
+
+/** A target with a status and nothing else (no error, handle or retry). */
+function bareTarget(t: TargetRecord, status: ExecutionStatus): TargetRecord {
+  return { kind: t.kind, engine: t.engine, status };
+}
+
+/** Claimed for dispatch: RUNNING without a handle; the last error and transient count stay for reference. */
+function claimedTarget(t: TargetRecord): TargetRecord {
+  return {
+    ...bareTarget(t, "RUNNING"),
+    ...(t.error === undefined ? {} : { error: t.error }),
+    ...(t.transientCount === undefined ? {} : { transientCount: t.transientCount }),
+  };
+}
+
+function since(r: ExecutionRecord): { since?: number } {
+  return r.updatedAt === undefined ? {} : { since: r.updatedAt };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

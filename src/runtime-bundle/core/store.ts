@@ -14,10 +14,14 @@ export interface PendingGroup {
   readonly received: Readonly<Record<string, Dimensions>>;
   /**
    * "pending": waiting for inputs; "waiting": all inputs in, a range check is not yet satisfied;
-   * "triggering": claimed for execution `executionId` (kept until the execution exists, for crash recovery).
+   * "triggering": claimed for execution `executionId` (kept until the execution exists, for crash recovery);
+   * "consumed": triggered, kept until `expiresAt` only as the idempotency ids of the events it consumed
+   * (`received` is empty), so that a redelivery of one of them is recognised as a repeat.
    */
-  readonly state: "pending" | "waiting" | "triggering";
+  readonly state: "pending" | "waiting" | "triggering" | "consumed";
   readonly executionId?: string;
+  /** Idempotency ids of the received events that carried one, per input alias. */
+  readonly ids?: Readonly<Record<string, string>>;
 }
 
 /** All pending groups of one route that share a group key: one item. */
@@ -33,6 +37,12 @@ export interface WaitingIndex {
 export interface ExecutionSlot {
   readonly active?: string;
   readonly latest?: string;
+}
+
+/** A slot with an active execution, as the sweeper lists them. */
+export interface ActiveSlot {
+  readonly outputKey: string;
+  readonly active: string;
 }
 
 export interface Versioned<T> {
@@ -60,6 +70,11 @@ export interface Store {
     slot: ExecutionSlot,
     expected: number | undefined,
   ): Promise<boolean>;
+  /**
+   * A route's slots that have an active execution (a key-range query on the route, for the sweeper's
+   * recovery of executions a crashed invocation left behind; not the event path).
+   */
+  activeSlots(route: string): Promise<ActiveSlot[]>;
 
   /** Creates an execution record; false if one with that id exists (idempotent trigger). */
   createExecution(record: ExecutionRecord): Promise<boolean>;
@@ -70,6 +85,8 @@ export interface Store {
 
   /** Records an idempotency key; false when it was already recorded. */
   claimEvent(eventId: string, expiresAt: number): Promise<boolean>;
+  /** True when the idempotency key has been recorded. */
+  eventSeen(eventId: string): Promise<boolean>;
 
   /** Remembers which execution target an engine job handle belongs to (state-change events carry only the handle). */
   putHandle(engine: string, handle: string, ref: HandleRef, expiresAt: number): Promise<void>;

@@ -20,6 +20,11 @@ export interface OfferResult {
   readonly expired: PendingGroup[];
   /** True when the event changed nothing (duplicate delivery). */
   readonly noop: boolean;
+  /**
+   * Claimed ("triggering") and consumed groups that already hold the event: a repeat delivery, maybe
+   * the retry of one that died while triggering them, so the caller resumes their executions.
+   */
+  readonly holding: PendingGroup[];
 }
 
 export function offer(
@@ -30,19 +35,35 @@ export function offer(
   now: number,
   newId: () => string,
   custom?: CustomMapperResolver,
+  eventId?: string,
 ): OfferResult {
   const expired: PendingGroup[] = [];
   const live: PendingGroup[] = [];
+  let pruned = false;
   for (const g of bucket?.groups ?? []) {
-    if (isExpired(g, now)) expired.push(g);
+    if (g.state === "consumed" && g.expiresAt <= now) pruned = true;
+    else if (isExpired(g, now)) expired.push(g);
     else live.push(g);
+  }
+  // An event a triggered group consumed is a repeat, whatever the groups still pending would make of it.
+  const consumedBy = live.filter((g) => g.state === "consumed" && holdsId(g, eventId));
+  if (consumedBy.length > 0) {
+    const noop = expired.length === 0 && !pruned;
+    return { groups: live, created: [], completed: [], expired, noop, holding: consumedBy };
   }
   let joined = false;
   let duplicate = false;
+  const holding: PendingGroup[] = [];
   const completed: PendingGroup[] = [];
+  const withId = (g: PendingGroup): PendingGroup =>
+    eventId === undefined ? g : { ...g, ids: { ...g.ids, [alias]: eventId } };
   const groups = live.map((g) => {
+    if (g.state === "consumed") return g;
     if (g.state !== "pending") {
-      if (sameDims(g.received[alias], dims)) duplicate = true;
+      if (sameDims(g.received[alias], dims)) {
+        duplicate = true;
+        if (g.state === "triggering") holding.push(g);
+      }
       return g;
     }
     const had = g.received[alias];
@@ -52,29 +73,39 @@ export function offer(
     }
     if (!consistent(route, g.received, alias, dims, custom)) return g;
     joined = true;
-    const next: PendingGroup = { ...g, received: { ...g.received, [alias]: dims } };
+    const next: PendingGroup = withId({ ...g, received: { ...g.received, [alias]: dims } });
     if (isComplete(route, next)) completed.push(next);
     return next;
   });
   const created: PendingGroup[] = [];
   if (!joined && !duplicate) {
-    const g: PendingGroup = {
+    const g: PendingGroup = withId({
       id: newId(),
       createdAt: now,
       expiresAt: now + route.node.pendingTtlSeconds * 1000,
       received: { [alias]: dims },
       state: "pending",
-    };
+    });
     created.push(g);
     groups.push(g);
     if (isComplete(route, g)) completed.push(g);
   }
-  return { groups, created, completed, expired, noop: !joined && duplicate && expired.length === 0 };
+  const noop = !joined && duplicate && expired.length === 0 && !pruned;
+  return { groups, created, completed, expired, noop, holding };
+}
+
+function holdsId(g: PendingGroup, eventId: string | undefined): boolean {
+  return eventId !== undefined && g.ids !== undefined && Object.values(g.ids).includes(eventId);
 }
 
 /** A group that has not been claimed for execution expires at its TTL, waiting on a range check or not. */
 export function isExpired(g: PendingGroup, now: number): boolean {
-  return g.state !== "triggering" && g.expiresAt <= now;
+  return (g.state === "pending" || g.state === "waiting") && g.expiresAt <= now;
+}
+
+/** A consumed group past its retention: dropped without a hook. */
+export function isSpent(g: PendingGroup, now: number): boolean {
+  return g.state === "consumed" && g.expiresAt <= now;
 }
 
 export function isComplete(route: Route, g: PendingGroup): boolean {

@@ -1,0 +1,470 @@
+/**
+ * Synth benchmark (BRIEF §6, #4): wall time and peak RSS of synthesizing generated flows of 100 and
+ * 1,000 data nodes to Terraform JSON through `new App({ outdir })` + `new SluiceStack(...)` +
+ * `app.synth()` (not cdktf's Testing.synth). Baseline, measured in the same run: a plain
+ * TerraformStack of raw cdktf constructs with the same resource count as Sluice's output (simple
+ * resources: SQS queues, S3 objects, EventBridge rules in turn). Run with `npm run bench -- synth`
+ * (from the repository root: run.js sets the working directory; the runtime bundle must be built,
+ * `npm run build`).
+ *
+ * Every case runs in a fresh Node process (this file, re-run with a case argument), so module loading
+ * and heap growth of one case never reach another: peak RSS is the child's
+ * `process.resourceUsage().maxRSS`, which includes loading cdktf and the provider bindings each side
+ * imports (Sluice: the 36 provider modules src/synth imports; baseline: 4). Runs are interleaved Sluice /
+ * baseline, after one unreported warm-up pair.
+ *
+ * The children run a bundle of this file built here rather than run.js's (see buildChild): run.js's
+ * esbuild reads tsconfig.json's `baseUrl: "."` and resolves the package "cdktf" to ./cdktf.json.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+// Types only: each side requires what it uses when it runs, so a child loads nothing of the other side.
+import type * as RuleModule from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import type * as ProviderModule from "@cdktf/provider-aws/lib/provider";
+import type * as S3ObjectModule from "@cdktf/provider-aws/lib/s3-object";
+import type * as SqsModule from "@cdktf/provider-aws/lib/sqs-queue";
+import type * as Cdktf from "cdktf";
+import type * as Esbuild from "esbuild";
+import type { Application } from "../src/flow";
+
+// ---------------------------------------------------------------- fixed workloads
+
+const ROOT = process.cwd();
+const BUNDLE_DIR = path.join(ROOT, "dist", "runtime-bundle");
+/** Data nodes per flow; a tenth as many external datasets. */
+const SIZES = [100, 1_000] as const;
+/** Fresh processes per (size, side); the median is reported. Reduced for a size when a run is slow. */
+const REPEAT = 5;
+/** When one Sluice run of a size takes longer than this, that size runs once per side. */
+const SLOW_RUN_MS = 25_000;
+/** Alarms on route metrics (first data nodes), combined by one composite alarm. */
+const ALARMS = 3;
+const REGIONS = ["NA", "EU", "JP"];
+
+// ---------------------------------------------------------------- report helpers
+
+const int = (x: number): string => Math.round(x).toLocaleString("en-US");
+const ratio = (x: number): string => `${x.toFixed(2)}x`;
+const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join("  ");
+  console.log(`\n${title}`);
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+const elapsed = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+
+// ---------------------------------------------------------------- child: one case
+
+/** What a child reports (one JSON line on stdout). */
+interface CaseResult {
+  /** Building the flow with the DSL (Sluice only; not part of synth). */
+  readonly flowMs: number;
+  /** Loading the synth modules (cdktf, provider bindings, Sluice's synth code). */
+  readonly loadMs: number;
+  /** Constructing the stack (Sluice: toModel, components, user-code bundle, assets staged). */
+  readonly constructMs: number;
+  /** app.synth(): Terraform JSON and assets written. */
+  readonly synthMs: number;
+  /** Peak RSS of the process, KiB. */
+  readonly maxRssKiB: number;
+  readonly resources: number;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly jsonBytes: number;
+  /** The largest resources of the JSON, "type.id" → bytes. */
+  readonly largest: readonly (readonly [string, number])[];
+}
+
+/** A folder with the inline handlers' module (synth bundles it with esbuild, like a user's flow). */
+function handlerRoot(dir: string): string {
+  const root = path.join(dir, "flow");
+  mkdirSync(path.join(root, "handlers"), { recursive: true });
+  writeFileSync(
+    path.join(root, "handlers", "rollup.ts"),
+    [
+      "export const rollupA = async () => undefined;",
+      "export const rollupB = async () => undefined;",
+      "export const rollupC = async () => undefined;",
+      "",
+    ].join("\n"),
+  );
+  return root;
+}
+
+/**
+ * `nodes` data nodes over `nodes / 10` external S3 datasets (region × day) and one daily timer: node i
+ * joins dataset i mod (nodes / 10) with the timer (linked on day), its compute in turn Spark SQL
+ * (Glue), inline (router Lambda) and Presto SQL (Athena, so the dataset gets a Glue table). ALARMS
+ * alarms on the first nodes' failures, one composite alarm over them.
+ */
+async function flow(nodes: number, root: string): Promise<Application> {
+  const { Application, anyOf, dim, inline, prestoSql, sparkSql } = await import("../src/flow");
+  const app = new Application(`bench-${nodes}`, { account: "111122223333", region: "us-east-1", root });
+  const daily = app.timer("daily", "rate(1 day)", { dimension: "day" });
+  const datasets = Array.from({ length: nodes / 10 }, (_, d) =>
+    app.s3Dataset(`events_${String(d).padStart(3, "0")}`, {
+      bucket: "acme-raw",
+      prefix: `events/e${d}`,
+      partitions: ["region={}", "{}"],
+      dimensions: { region: dim.string(), day: dim.datetime({ format: "%Y-%m-%d" }) },
+      filter: { region: REGIONS },
+      format: "parquet",
+      completion: "_SUCCESS",
+    }),
+  );
+  const data = [];
+  for (let i = 0; i < nodes; i++) {
+    const events = datasets[i % datasets.length] as (typeof datasets)[number];
+    const compute =
+      i % 3 === 0
+        ? sparkSql(`SELECT region, COUNT(*) AS n_${i} FROM events GROUP BY region`, {
+            workers: 2,
+            workerType: "G.1X",
+            glueVersion: "4.0",
+          })
+        : i % 3 === 1
+          ? inline(`handlers/rollup.ts#rollup${"ABC"[i % 3] as string}`)
+          : prestoSql(`SELECT region, COUNT(*) AS n_${i} FROM events GROUP BY region`);
+    data.push(
+      app.data(`node_${String(i).padStart(4, "0")}`, {
+        inputs: { daily, events },
+        compute,
+        retries: 1,
+      }),
+    );
+  }
+  const alarms = data.slice(0, ALARMS).map((node, k) =>
+    app.alarm(`failures_${k}`, {
+      metric: app.routeMetrics(node).get("ExecutionFailure"),
+      statistic: "Sum",
+      periodSeconds: 300,
+      threshold: 1,
+      comparison: "GreaterThanOrEqualToThreshold",
+    }),
+  );
+  app.compositeAlarm("pipeline", { rule: anyOf(...alarms.map((a) => a.is("ALARM"))) });
+  return app;
+}
+
+function readStack(
+  outdir: string,
+  id: string,
+): Pick<CaseResult, "resources" | "byType" | "jsonBytes" | "largest"> {
+  const text = readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8");
+  const json = JSON.parse(text) as { resource?: Record<string, Record<string, unknown>> };
+  const byType: Record<string, number> = {};
+  const sizes: [string, number][] = [];
+  let resources = 0;
+  for (const [type, ids] of Object.entries(json.resource ?? {})) {
+    byType[type] = Object.keys(ids).length;
+    resources += byType[type];
+    for (const [rid, body] of Object.entries(ids))
+      sizes.push([`${type}.${rid}`, JSON.stringify(body).length]);
+  }
+  const largest = sizes.sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return { resources, byType, jsonBytes: Buffer.byteLength(text), largest };
+}
+
+async function sluiceCase(nodes: number, dir: string): Promise<CaseResult> {
+  let t = process.hrtime.bigint();
+  const app = await flow(nodes, handlerRoot(dir));
+  const flowMs = elapsed(t);
+  t = process.hrtime.bigint();
+  const { App } = await import("../src/synth/cdktf");
+  const { SluiceStack } = await import("../src/synth/sluice-stack");
+  const loadMs = elapsed(t);
+  const outdir = path.join(dir, "out");
+  t = process.hrtime.bigint();
+  const cdk = new App({ outdir });
+  new SluiceStack(cdk, "bench", { app, bundleDir: BUNDLE_DIR });
+  const constructMs = elapsed(t);
+  t = process.hrtime.bigint();
+  cdk.synth();
+  const synthMs = elapsed(t);
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  return { flowMs, loadMs, constructMs, synthMs, maxRssKiB, ...readStack(outdir, "bench") };
+}
+
+/** `resources` simple resources in a plain TerraformStack: SQS queue, S3 object, EventBridge rule in turn. */
+async function baselineCase(resources: number, dir: string): Promise<CaseResult> {
+  let t = process.hrtime.bigint();
+  // require, not import(): Node's ESM resolution of a bare name ignores NODE_PATH (the child bundle
+  // lives in a temp folder). The same four modules a cdktf user's stack of these resources loads.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { App, TerraformStack } = require("cdktf") as typeof Cdktf;
+  const { AwsProvider } = require("@cdktf/provider-aws/lib/provider") as typeof ProviderModule;
+  const { SqsQueue } = require("@cdktf/provider-aws/lib/sqs-queue") as typeof SqsModule;
+  const { S3Object } = require("@cdktf/provider-aws/lib/s3-object") as typeof S3ObjectModule;
+  const { CloudwatchEventRule } =
+    require("@cdktf/provider-aws/lib/cloudwatch-event-rule") as typeof RuleModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const loadMs = elapsed(t);
+  const outdir = path.join(dir, "out");
+  t = process.hrtime.bigint();
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, "bench");
+  new AwsProvider(stack, "aws", { region: "us-east-1", allowedAccountIds: ["111122223333"] });
+  const tags = { application: "bench", environment: "default" };
+  for (let i = 0; i < resources; i++) {
+    const id = `r${i}`;
+    if (i % 3 === 0) new SqsQueue(stack, id, { name: `bench-q-${i}`, sqsManagedSseEnabled: true, tags });
+    else if (i % 3 === 1)
+      new S3Object(stack, id, {
+        bucket: "acme-bench",
+        key: `objects/${i}.json`,
+        content: `{"i":${i}}`,
+        tags,
+      });
+    else
+      new CloudwatchEventRule(stack, id, {
+        name: `bench-rule-${i}`,
+        scheduleExpression: "rate(1 day)",
+        description: `rule ${i}`,
+        tags,
+      });
+  }
+  const constructMs = elapsed(t);
+  t = process.hrtime.bigint();
+  app.synth();
+  const synthMs = elapsed(t);
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  return { flowMs: 0, loadMs, constructMs, synthMs, maxRssKiB, ...readStack(outdir, "bench") };
+}
+
+async function child(side: string, n: number): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-synth-"));
+  try {
+    const result = side === "sluice" ? await sluiceCase(n, dir) : await baselineCase(n, dir);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- parent
+
+interface Run extends CaseResult {
+  /** Wall time of the whole child process (spawn to exit). */
+  readonly processMs: number;
+}
+
+/**
+ * The children run a bundle of this file built here, not run.js's: run.js's esbuild picks up
+ * tsconfig.json's `baseUrl: "."`, which resolves the package "cdktf" to ./cdktf.json. The same options
+ * otherwise (packages external, node20, CommonJS), with the tsconfig's target and no baseUrl.
+ */
+function buildChild(dir: string): string {
+  const outfile = path.join(dir, "synth-child.js");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildSync } = require("esbuild") as typeof Esbuild;
+  const result = buildSync({
+    entryPoints: [path.join(ROOT, "bench", "synth.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+    metafile: true,
+    tsconfigRaw: { compilerOptions: { target: "ES2022", useDefineForClassFields: true } },
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  if (inputs.some((i) => !i.startsWith("src/") && !i.startsWith("bench/")))
+    throw new Error(`child bundle holds files outside src/ and bench/: ${inputs.join(", ")}`);
+  return outfile;
+}
+
+let childBundle = "";
+
+function run(side: "sluice" | "baseline", n: number): Run {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [childBundle, side, String(n)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_PATH: [path.join(ROOT, "node_modules"), process.env.NODE_PATH]
+        .filter(Boolean)
+        .join(path.delimiter),
+    },
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const processMs = elapsed(t);
+  if (r.status !== 0) throw new Error(`${side} ${n} failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+  const last = r.stdout.trim().split("\n").pop() ?? "";
+  return { ...(JSON.parse(last) as CaseResult), processMs };
+}
+
+interface Row {
+  readonly nodes: number;
+  readonly sluice: Run[];
+  readonly baseline: Run[];
+}
+
+const med = (runs: readonly Run[], f: (r: Run) => number): number => median(runs.map(f));
+const synthTime = (r: Run): number => r.constructMs + r.synthMs;
+
+function report(rows: readonly Row[]): void {
+  table(
+    "1. synth time (stack construction + app.synth()) and peak RSS of the process, median of fresh processes",
+    [
+      "flow",
+      "resources",
+      "runs",
+      "Sluice synth",
+      "baseline",
+      "ratio",
+      "Sluice peak RSS",
+      "baseline",
+      "ratio",
+    ],
+    rows.map((r) => {
+      const s = (f: (x: Run) => number): number => med(r.sluice, f);
+      const b = (f: (x: Run) => number): number => med(r.baseline, f);
+      return [
+        `${int(r.nodes)} data nodes`,
+        int((r.sluice[0] as Run).resources),
+        `${r.sluice.length}+${r.baseline.length}`,
+        sec(s(synthTime)),
+        sec(b(synthTime)),
+        ratio(s(synthTime) / b(synthTime)),
+        mib(s((x) => x.maxRssKiB)),
+        mib(b((x) => x.maxRssKiB)),
+        ratio(s((x) => x.maxRssKiB) / b((x) => x.maxRssKiB)),
+      ];
+    }),
+  );
+  const [small, large] = rows;
+  if (small && large) {
+    const grow = (side: "sluice" | "baseline"): string => {
+      const a = med(small[side], synthTime);
+      const z = med(large[side], synthTime);
+      return `${ratio(z / a)} (+${sec(z - a)})`;
+    };
+    const res = (r: Row): number => (r.sluice[0] as Run).resources;
+    console.log(
+      `   ${int(small.nodes)} → ${int(large.nodes)} data nodes: resources ${ratio(res(large) / res(small))}; ` +
+        `synth time Sluice ${grow("sluice")}, baseline ${grow("baseline")}`,
+    );
+  }
+  table(
+    "   phases, median ms (DSL = building the flow, not synth; load = importing cdktf, the provider " +
+      "bindings and Sluice's synth code; process = spawn to exit)",
+    [
+      "flow",
+      "DSL",
+      "load",
+      "construct",
+      "app.synth()",
+      "process",
+      "cdk.tf.json",
+      "baseline: load",
+      "construct",
+      "app.synth()",
+      "process",
+    ],
+    rows.map((r) => [
+      `${int(r.nodes)} data nodes`,
+      int(med(r.sluice, (x) => x.flowMs)),
+      int(med(r.sluice, (x) => x.loadMs)),
+      int(med(r.sluice, (x) => x.constructMs)),
+      int(med(r.sluice, (x) => x.synthMs)),
+      int(med(r.sluice, (x) => x.processMs)),
+      `${int((r.sluice[0] as Run).jsonBytes / 1024)} KiB`,
+      int(med(r.baseline, (x) => x.loadMs)),
+      int(med(r.baseline, (x) => x.constructMs)),
+      int(med(r.baseline, (x) => x.synthMs)),
+      int(med(r.baseline, (x) => x.processMs)),
+    ]),
+  );
+  for (const r of rows) {
+    const first = r.sluice[0] as Run;
+    const types = Object.entries(first.byType).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `   ${int(r.nodes)} data nodes: ${types.length} resource types, most: ` +
+        types
+          .slice(0, 5)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(", ") +
+        `; largest: ${first.largest.map(([id, n]) => `${id.replace(/_[0-9A-F]{8}$/, "")} ${int(n / 1024)} KiB`).join(", ")}`,
+    );
+  }
+  console.log(
+    "   peak RSS is the synthesizing process's own (process.resourceUsage().maxRSS); cdktf zips the router " +
+      "package in a child `node` process (TerraformAsset ARCHIVE): its time is in app.synth(), its memory is not",
+  );
+}
+
+/** Resource types the generated flow must produce (else the workload is not what it claims). */
+const EXPECTED_TYPES = [
+  "aws_glue_job",
+  "aws_glue_catalog_table",
+  "aws_athena_workgroup",
+  "aws_cloudwatch_event_rule",
+  "aws_cloudwatch_metric_alarm",
+  "aws_cloudwatch_composite_alarm",
+];
+
+function checked(side: "sluice" | "baseline", n: number): Run {
+  const r = run(side, n);
+  if (side === "baseline" && r.resources !== n)
+    throw new Error(`baseline made ${r.resources} resources, not ${n}`);
+  const missing = side === "sluice" ? EXPECTED_TYPES.filter((t) => !r.byType[t]) : [];
+  if (missing.length > 0) throw new Error(`the ${n}-node flow synthesized no ${missing.join(", ")}`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  const [side, n] = process.argv.slice(2);
+  if (side !== undefined) return child(side, Number(n));
+  const started = Date.now();
+  console.log(
+    `synth: Sluice vs raw cdktf with the same resource count; node ${process.version}; ` +
+      `${REPEAT} fresh processes per side and size unless a run is slow`,
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-synth-"));
+  childBundle = buildChild(dir);
+  const rows: Row[] = [];
+  try {
+    // Warm-up (file cache, first load of each side), not reported.
+    checked("baseline", checked("sluice", SIZES[0]).resources);
+    for (const nodes of SIZES) {
+      const row: Row = { nodes, sluice: [], baseline: [] };
+      for (let k = 0; k < REPEAT; k++) {
+        const s = checked("sluice", nodes);
+        row.sluice.push(s);
+        row.baseline.push(checked("baseline", s.resources));
+        if (k === 0 && s.processMs > SLOW_RUN_MS) {
+          console.log(`   ${int(nodes)} data nodes: one run took ${sec(s.processMs)}, so it runs once`);
+          break;
+        }
+      }
+      rows.push(row);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(rows);
+  console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+/**
+ * One least-privilege IAM role per component that runs code: the router Lambda, Glue jobs and (when
+ * the flow uses EMR) EMR jobs. Components grant statements while they are built; `finalize()` renders
+ * each role's inline policy once, with the flow's user `permissions` added verbatim.
+ */
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { Engine, FlowModel } from "../flow/model/flow-model";
+import { Construct } from "./cdktf";
+import type { Naming } from "./naming";
+import { assumeRolePolicy, policyDocument, type Statement } from "./policy";
+
+export type RoleName = "router" | "glue" | "emr";
+
+export interface ExecutionRolesProps {
+  readonly model: FlowModel;
+  readonly naming: Naming;
+}
+
+const SERVICE: Readonly<Record<RoleName, string[]>> = {
+  router: ["lambda.amazonaws.com"],
+  glue: ["glue.amazonaws.com"],
+  emr: ["emr-serverless.amazonaws.com", "elasticmapreduce.amazonaws.com"],
+};
+
+/** Which role runs a target on an engine. */
+export function roleOfEngine(engine: Engine): RoleName {
+  if (engine === "glue") return "glue";
+  if (engine === "emr" || engine === "emrServerless") return "emr";
+  return "router"; // inline code and Athena queries run as the router
+}
+
+export class ExecutionRoles extends Construct {
+  readonly roles: Partial<Record<RoleName, IamRole>> = {};
+  private readonly statements = new Map<RoleName, Statement[]>();
+  private finalized = false;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ExecutionRolesProps,
+  ) {
+    super(scope, id);
+    const used = new Set<RoleName>(["router"]);
+    for (const n of Object.values(props.model.nodes)) {
+      if (n.kind === "data") for (const t of n.compute) used.add(roleOfEngine(t.engine));
+    }
+    for (const role of [...used].sort()) {
+      this.roles[role] = new IamRole(this, role, {
+        name: props.naming.name(`${role}-role`, 64),
+        assumeRolePolicy: assumeRolePolicy(...SERVICE[role]),
+        tags: props.naming.tags(),
+      });
+      this.statements.set(role, []);
+    }
+    // User permissions, verbatim, on the role that runs the target.
+    for (const n of Object.values(props.model.nodes)) {
+      if (n.kind !== "data") continue;
+      for (const t of n.compute) {
+        t.permissions.forEach((p, i) =>
+          this.grant(roleOfEngine(t.engine), {
+            sid: sid(`User${n.id}${i + 1}`),
+            effect: p.effect,
+            actions: p.actions,
+            resources: p.resources,
+          }),
+        );
+      }
+    }
+  }
+
+  has(role: RoleName): boolean {
+    return this.roles[role] !== undefined;
+  }
+
+  role(role: RoleName): IamRole {
+    const r = this.roles[role];
+    if (!r) throw new Error(`the flow uses no ${role} role`);
+    return r;
+  }
+
+  /** Adds a statement to a role's policy (ignored for a role the flow does not use). */
+  grant(role: RoleName, statement: Statement): void {
+    if (this.finalized) throw new Error("ExecutionRoles already finalized");
+    this.statements.get(role)?.push(statement);
+  }
+
+  /** Statements granted so far (for tests and reviews). */
+  statementsOf(role: RoleName): readonly Statement[] {
+    return this.statements.get(role) ?? [];
+  }
+
+  /** Renders one inline policy per role; call once, after every component has granted. */
+  finalize(): void {
+    this.finalized = true;
+    for (const [role, statements] of this.statements) {
+      if (statements.length === 0) continue;
+      new IamRolePolicy(this, `${role}-policy`, {
+        name: this.props.naming.name(`${role}-policy`, 128),
+        role: this.role(role).id,
+        policy: policyDocument(statements),
+      });
+    }
+  }
+}
+
+function sid(text: string): string {
+  return text.replace(/[^A-Za-z0-9]/g, "");
+}

@@ -1,0 +1,39 @@
+/**
+ * IAM policy statements, collected per role while the components are built and rendered once at
+ * the end: components grant what they need, no component edits another's role.
+ */
+
+export interface Statement {
+  readonly sid?: string;
+  readonly effect?: "Allow" | "Deny";
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+export function policyDocument(statements: readonly Statement[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: statements.map((s) => ({
+      ...(s.sid ? { Sid: s.sid } : {}),
+      Effect: s.effect ?? "Allow",
+      Action: s.actions.length === 1 ? s.actions[0] : [...s.actions],
+      Resource: s.resources.length === 1 ? s.resources[0] : [...s.resources],
+      ...(s.conditions ? { Condition: s.conditions } : {}),
+    })),
+  });
+}
+
+/** Trust policy letting an AWS service assume a role. */
+export function assumeRolePolicy(...services: string[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: services.length === 1 ? services[0] : services },
+        Action: "sts:AssumeRole",
+      },
+    ],
+  });
+}

@@ -1,0 +1,675 @@
+/**
+ * The processor: the router Lambda and everything that feeds it.
+ *
+ * - Code: a `TerraformAsset` zip of the prebuilt runtime bundle (`dist/runtime-bundle/index.js` and its
+ *   map), the route table (`flow-model.json`, the canonical FlowModel) and the user-code bundle
+ *   (`user-code.js`, see user-code.ts).
+ * - Queues: a dead-letter queue (unprocessable events, failed async invocations, poisoned internal
+ *   messages) and the internal queue the router schedules its own follow-up work on; both KMS-encrypted.
+ * - EventBridge rules, each targeting the function: S3 "Object Created" per s3Dataset (bucket and key
+ *   prefix), Glue catalog table changes per glueTable, one schedule per timer (named
+ *   `resourceNames.timerRule`, which is how the router recognises it), alarm state changes of the
+ *   alarms used as data inputs, state changes of the engines the flow uses, and the sweeper schedule.
+ * - The router role's grants (least privilege, see `grantRouter`).
+ *
+ * What the rules cannot do alone: S3 sends "Object Created" to EventBridge only when the bucket has
+ * EventBridge notifications turned on (the application's own bucket does; an external bucket's owner
+ * must turn them on), and events of another account or region reach this account's default bus only
+ * when that account forwards them (a cross-account EventBridge rule and a bus policy on this side).
+ * The data nodes' own partitions need no rule: the router pushes their signals itself.
+ */
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { canonicalJson } from "../flow/model/canonical-json";
+import type {
+  DatasetBindingModel,
+  Engine,
+  FlowModel,
+  GlueTableNodeModel,
+  NodeModel,
+  S3DatasetNodeModel,
+} from "../flow/model/flow-model";
+import { resourceNames, shortHash } from "../flow/model/resource-names";
+import { parseSchedule } from "../flow/model/schedule";
+import type { BatchCompute } from "./batch-compute";
+import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
+import type { ExecutionRoles } from "./execution-roles";
+import type { Naming } from "./naming";
+import type { Statement } from "./policy";
+import type { RoutingTable } from "./routing-table";
+import type { Storage } from "./storage";
+import { SynthError } from "./synth-error";
+import { bundleUserCode, type UserCodeRef } from "./user-code";
+
+export interface ProcessorSizing {
+  /** Router memory in MB (128–10240). @default 1024 */
+  readonly memoryMb?: number;
+  /** Router timeout in seconds (1–900); the internal queue's visibility timeout is 6× this. @default 300 */
+  readonly timeoutSeconds?: number;
+  /** Reserved concurrent executions of the router. @default none (the account's unreserved pool) */
+  readonly reservedConcurrency?: number;
+  /** Retention of the router's log group, a value CloudWatch Logs accepts. @default 90 */
+  readonly logRetentionDays?: number;
+  /** EventBridge schedule of the sweeper (missed events, timeouts, retries). @default "rate(5 minutes)" */
+  readonly sweeperSchedule?: string;
+}
+
+export interface ProcessorProps {
+  readonly model: FlowModel;
+  readonly naming: Naming;
+  /** Folder that module references of the flow are relative to. */
+  readonly root: string;
+  readonly storage: Storage;
+  readonly routingTable: RoutingTable;
+  readonly roles: ExecutionRoles;
+  readonly batchCompute: BatchCompute;
+  /** The environment's dataset bindings by node id (location overrides). @default none */
+  readonly datasets: Readonly<Record<string, DatasetBindingModel>>;
+  /** Folder of the prebuilt runtime bundle. @default the package's dist/runtime-bundle */
+  readonly bundleDir?: string;
+  readonly sizing?: ProcessorSizing;
+}
+
+/** Files of the runtime bundle packed beside the route table and the user code. */
+export const BUNDLE_FILES: readonly string[] = ["index.js", "index.js.map", "index.js.LEGAL.txt"];
+/** Names the router reads (handler.ts MODEL_FILE / USER_CODE_FILE). */
+export const MODEL_FILE = "flow-model.json";
+export const USER_CODE_FILE = "user-code.js";
+
+/** Catalog changes that add partitions: the only ones the router acts on (glue-catalog.ts). */
+export const GLUE_PARTITION_CHANGES: readonly string[] = ["BatchCreatePartition", "CreatePartition"];
+
+const LOG_RETENTION_DAYS: ReadonlySet<number> = new Set([
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]);
+const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+const MAX_RECEIVES = 5;
+/** Lambda's limit on the total size of a function's environment variables. */
+const ENV_LIMIT_BYTES = 4096;
+
+/** Default folder of the prebuilt runtime bundle: `<package>/dist/runtime-bundle`, from src/synth or dist/synth. */
+export function defaultBundleDir(): string {
+  return join(__dirname, "..", "..", "dist", "runtime-bundle");
+}
+
+/** Which EventBridge rule serves what, for reviews and tests. */
+export interface RuleInfo {
+  readonly rule: CloudwatchEventRule;
+  /** s3Dataset | glueTable | timer | alarm | engine:<engine> | sweeper */
+  readonly kind: string;
+  /** The node the rule serves, if any. */
+  readonly node?: string;
+}
+
+export class Processor extends Construct {
+  readonly function: LambdaFunction;
+  readonly deadLetterQueue: SqsQueue;
+  readonly internalQueue: SqsQueue;
+  readonly logGroup: CloudwatchLogGroup;
+  /** Key of the log group: its policy lets CloudWatch Logs use it for this log group only. */
+  readonly logKey: KmsKey;
+  readonly rules: CloudwatchEventRule[] = [];
+  /** The same rules, with what each serves. */
+  readonly ruleInfo: RuleInfo[] = [];
+  readonly eventSourceMapping: LambdaEventSourceMapping;
+  readonly asset: TerraformAsset;
+  /** Folder packed into the code asset (index.js, flow-model.json, user-code.js). */
+  readonly stagingDir: string;
+  /** Module references bundled into user-code.js. */
+  readonly userCode: readonly UserCodeRef[];
+  readonly functionName: string;
+
+  private readonly props: ProcessorProps;
+  private readonly sizing: CheckedSizing;
+
+  constructor(scope: Construct, id: string, props: ProcessorProps) {
+    super(scope, id);
+    this.props = props;
+    const { model, naming, storage } = props;
+    const app = naming.app;
+    const sizing = checkSizing(props.sizing ?? {});
+    this.sizing = sizing;
+    const tags = naming.tags();
+    this.functionName = resourceNames.routerFunction(app);
+
+    // ---------------------------------------------------------------- code
+    const bundleDir = props.bundleDir ?? defaultBundleDir();
+    if (!existsSync(join(bundleDir, "index.js"))) {
+      throw new SynthError(
+        `the prebuilt runtime bundle is missing: no index.js in ${bundleDir}. Run \`npm run build\` to build it.`,
+      );
+    }
+    const userCode = bundleUserCode(model, props.root);
+    this.userCode = userCode.refs;
+    this.stagingDir = stagingDir(this);
+    rmSync(this.stagingDir, { recursive: true, force: true });
+    mkdirSync(this.stagingDir, { recursive: true });
+    for (const file of BUNDLE_FILES) {
+      if (existsSync(join(bundleDir, file))) copyFileSync(join(bundleDir, file), join(this.stagingDir, file));
+    }
+    writeFileSync(join(this.stagingDir, MODEL_FILE), `${canonicalJson(model)}\n`);
+    writeFileSync(join(this.stagingDir, USER_CODE_FILE), userCode.code);
+    this.asset = new TerraformAsset(this, "code", { path: this.stagingDir, type: AssetType.ARCHIVE });
+
+    // ---------------------------------------------------------------- queues
+    this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
+      name: resourceNames.deadLetterQueue(app),
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      kmsMasterKeyId: storage.key.arn, // CKV_AWS_27
+      kmsDataKeyReusePeriodSeconds: 300,
+      tags,
+    });
+    this.internalQueue = new SqsQueue(this, "internal-queue", {
+      name: resourceNames.internalQueue(app),
+      // A message stays invisible while a batch of it is being handled, retries included.
+      visibilityTimeoutSeconds: 6 * sizing.timeoutSeconds,
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: MAX_RECEIVES,
+      }),
+      kmsMasterKeyId: storage.key.arn, // CKV_AWS_27
+      kmsDataKeyReusePeriodSeconds: 300,
+      tags,
+    });
+
+    // ---------------------------------------------------------------- function
+    const logGroupName = `/aws/lambda/${this.functionName}`;
+    this.logKey = new KmsKey(this, "log-key", {
+      description: `Sluice ${app} (${naming.environment}): logs of the router`,
+      enableKeyRotation: true, // CKV_AWS_7
+      deletionWindowInDays: 30,
+      policy: logKeyPolicy(naming, logGroupName),
+      tags,
+    });
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: logGroupName,
+      retentionInDays: sizing.logRetentionDays, // CKV_AWS_66 (CKV_AWS_338 wants ≥ 365)
+      kmsKeyId: this.logKey.arn, // CKV_AWS_158
+      tags,
+    });
+    const roles = props.roles;
+    this.function = new LambdaFunction(this, "function", {
+      functionName: this.functionName,
+      description: `Sluice router of ${app}: routes events to the flow's nodes and runs their compute`,
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      role: roles.role("router").arn,
+      filename: this.asset.path,
+      sourceCodeHash: this.asset.assetHash,
+      memorySize: sizing.memoryMb,
+      timeout: sizing.timeoutSeconds,
+      ...(sizing.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: sizing.reservedConcurrency }), // CKV_AWS_115
+      environment: { variables: this.environmentVariables() },
+      kmsKeyArn: storage.key.arn, // CKV_AWS_173
+      deadLetterConfig: { targetArn: this.deadLetterQueue.arn }, // CKV_AWS_116
+      tracingConfig: { mode: "Active" }, // CKV_AWS_50
+      loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name }, // EMF lines need Text
+      tags,
+    });
+    this.eventSourceMapping = new LambdaEventSourceMapping(this, "internal-queue-source", {
+      eventSourceArn: this.internalQueue.arn,
+      functionName: this.function.arn,
+      batchSize: 10,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+    });
+
+    // ---------------------------------------------------------------- rules
+    this.addRules();
+
+    // ---------------------------------------------------------------- grants
+    for (const statement of this.routerStatements()) roles.grant("router", statement);
+  }
+
+  /** The router's environment (RouterEnvironment of the handler), keys sorted. */
+  private environmentVariables(): Record<string, string> {
+    const { naming, storage, batchCompute } = this.props;
+    const variables: Record<string, string> = {
+      ...batchCompute.routerEnvironment,
+      SLUICE_TABLE: this.props.routingTable.table.name,
+      SLUICE_BUCKET: storage.bucket.bucket,
+      SLUICE_ENV: naming.environment,
+      SLUICE_DLQ_URL: this.deadLetterQueue.url,
+      SLUICE_INTERNAL_QUEUE_URL: this.internalQueue.url,
+      SLUICE_DATASETS: JSON.stringify(datasetLocations(this.props.model, this.props.datasets)),
+      SLUICE_TABLE_LOCATIONS: JSON.stringify(sortKeys(batchCompute.tableLocations)),
+    };
+    const sorted = sortKeys(variables);
+    const known = Object.entries(sorted)
+      .filter(([, v]) => !Token.isUnresolved(v))
+      .reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
+    if (known > ENV_LIMIT_BYTES) {
+      throw new SynthError(
+        `the router's environment variables take ${known} bytes before ARNs and URLs are known; ` +
+          `Lambda allows ${ENV_LIMIT_BYTES} in all (dataset bindings and table locations are the large ones)`,
+      );
+    }
+    return sorted;
+  }
+
+  // ---------------------------------------------------------------- EventBridge
+
+  private addRules(): void {
+    const { model, naming, batchCompute } = this.props;
+    const app = naming.app;
+    const nodes = Object.keys(model.nodes)
+      .sort()
+      .map((id) => model.nodes[id] as NodeModel);
+
+    for (const node of nodes) {
+      if (node.kind === "s3Dataset") {
+        const { bucket, prefix } = boundLocation(node, this.props.datasets[node.id]);
+        this.addRule(`rule-s3-${node.id}`, naming.name(`s3-${node.id}`), "s3Dataset", node.id, {
+          description: `Objects created under s3://${bucket}/${prefix} (s3Dataset ${node.id})`,
+          eventPattern: {
+            source: ["aws.s3"],
+            "detail-type": ["Object Created"],
+            detail: {
+              bucket: { name: [bucket] },
+              ...(prefix === "" ? {} : { object: { key: [{ prefix: `${prefix}/` }] } }),
+            },
+          },
+        });
+      } else if (node.kind === "glueTable") {
+        const { database, table } = boundTable(node, this.props.datasets[node.id]);
+        this.addRule(`rule-table-${node.id}`, naming.name(`table-${node.id}`), "glueTable", node.id, {
+          description: `Partitions added to ${database}.${table} (glueTable ${node.id})`,
+          eventPattern: {
+            source: ["aws.glue"],
+            "detail-type": ["Glue Data Catalog Table State Change"],
+            // The catalog keeps names in lower case and says so in its events.
+            detail: {
+              databaseName: [database.toLowerCase()],
+              tableName: [table.toLowerCase()],
+              typeOfChange: [...GLUE_PARTITION_CHANGES],
+            },
+          },
+        });
+      } else if (node.kind === "timer") {
+        this.addRule(`rule-timer-${node.id}`, resourceNames.timerRule(app, node.id), "timer", node.id, {
+          description: `Timer ${node.id}: ${node.schedule}`,
+          scheduleExpression: node.schedule,
+        });
+      }
+    }
+
+    // Alarms that trigger data nodes (reference inputs never trigger, so they need no events).
+    const alarmInputs = new Set<string>();
+    for (const node of nodes) {
+      if (node.kind !== "data") continue;
+      for (const input of node.inputs) if (!input.reference) alarmInputs.add(input.node);
+    }
+    for (const node of nodes) {
+      if (!alarmInputs.has(node.id)) continue;
+      if (node.kind !== "alarm" && node.kind !== "compositeAlarm" && node.kind !== "externalAlarm") continue;
+      this.addRule(`rule-alarm-${node.id}`, naming.name(`alarm-${node.id}`), "alarm", node.id, {
+        description: `State changes of alarm ${node.alarmName} (${node.kind} ${node.id})`,
+        eventPattern: {
+          source: ["aws.cloudwatch"],
+          "detail-type": ["CloudWatch Alarm State Change"],
+          // Another account's alarm arrives (forwarded) with that account in the envelope.
+          ...(node.kind === "externalAlarm" ? { account: [node.account] } : {}),
+          detail: { alarmName: [node.alarmName] },
+        },
+      });
+    }
+
+    // Completion of the engines the flow uses.
+    const engines = new Set<Engine>();
+    for (const node of nodes) if (node.kind === "data") for (const t of node.compute) engines.add(t.engine);
+    if (engines.has("glue")) {
+      const jobNames = Object.keys(batchCompute.glueJobs).sort(); // keyed by job name
+      this.addRule("rule-engine-glue", naming.name("glue-jobs"), "engine:glue", undefined, {
+        description: `State changes of the Glue job runs of ${app}`,
+        eventPattern: {
+          source: ["aws.glue"],
+          "detail-type": ["Glue Job State Change"],
+          detail: { jobName: jobNames.length > 0 ? jobNames : [{ prefix: `${app}-glue-` }] },
+        },
+      });
+    }
+    if (engines.has("athena")) {
+      const workgroup = batchCompute.workgroup?.name ?? resourceNames.athenaWorkgroup(app);
+      this.addRule("rule-engine-athena", naming.name("athena-queries"), "engine:athena", undefined, {
+        description: `State changes of the Athena queries of ${app}`,
+        eventPattern: {
+          source: ["aws.athena"],
+          "detail-type": ["Athena Query State Change"],
+          detail: { workgroupName: [workgroup] },
+        },
+      });
+    }
+    if (engines.has("emr")) {
+      this.addRule("rule-engine-emr", naming.name("emr-steps"), "engine:emr", undefined, {
+        description: `Status changes of the EMR steps Sluice submits`,
+        eventPattern: {
+          source: ["aws.emr"],
+          "detail-type": ["EMR Step Status Change"],
+          // The EMR dispatcher names every step "sluice-<execution>-<target>-<attempt>".
+          detail: { name: [{ prefix: "sluice-" }] },
+        },
+      });
+    }
+    if (engines.has("emrServerless")) {
+      const application = batchCompute.emrServerless?.id;
+      this.addRule(
+        "rule-engine-emr-serverless",
+        naming.name("emr-serverless-jobs"),
+        "engine:emrServerless",
+        undefined,
+        {
+          description: `State changes of the EMR Serverless job runs of ${app}`,
+          eventPattern: {
+            source: ["aws.emr-serverless"],
+            "detail-type": ["EMR Serverless Job Run State Change"],
+            ...(application === undefined ? {} : { detail: { applicationId: [application] } }),
+          },
+        },
+      );
+    }
+
+    this.addRule("rule-sweeper", resourceNames.sweeperRule(app), "sweeper", undefined, {
+      description: `Sweeper of ${app}: missed events, timeouts, retries`,
+      scheduleExpression: this.sizing.sweeperSchedule,
+    });
+  }
+
+  private addRule(
+    id: string,
+    name: string,
+    kind: string,
+    node: string | undefined,
+    spec: { description: string; eventPattern?: object; scheduleExpression?: string },
+  ): void {
+    const rule = new CloudwatchEventRule(this, id, {
+      name,
+      description: spec.description.slice(0, 512),
+      ...(spec.eventPattern ? { eventPattern: JSON.stringify(spec.eventPattern) } : {}),
+      ...(spec.scheduleExpression ? { scheduleExpression: spec.scheduleExpression } : {}),
+      tags: this.props.naming.tags(node),
+    });
+    new CloudwatchEventTarget(this, `${id}-target`, {
+      rule: rule.name,
+      targetId: "router",
+      arn: this.function.arn,
+    });
+    new LambdaPermission(this, `${id}-permission`, {
+      statementId: `events-${name}`,
+      action: "lambda:InvokeFunction",
+      functionName: this.function.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn, // CKV_AWS_364
+    });
+    this.rules.push(rule);
+    this.ruleInfo.push(node === undefined ? { rule, kind } : { rule, kind, node });
+  }
+
+  // ---------------------------------------------------------------- IAM
+
+  /** What the router needs, and nothing more. */
+  private routerStatements(): Statement[] {
+    const { model, storage, routingTable } = this.props;
+    const bucketArn = storage.bucket.arn;
+    const statements: Statement[] = [
+      {
+        sid: "RoutingTable",
+        // Single-item conditional writes and queries: no Scan, no table administration.
+        actions: [
+          "dynamodb:BatchGetItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ],
+        resources: [routingTable.table.arn],
+      },
+      {
+        sid: "InternalData",
+        actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+        resources: [`${bucketArn}/internal_data/*`],
+      },
+      { sid: "Assets", actions: ["s3:GetObject"], resources: [`${bucketArn}/assets/*`] },
+      {
+        sid: "ListOwnBucket",
+        actions: ["s3:ListBucket"],
+        resources: [bucketArn],
+        conditions: { StringLike: { "s3:prefix": ["internal_data/*", "assets/*"] } },
+      },
+      {
+        sid: "DataKey",
+        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        resources: [storage.key.arn],
+      },
+      {
+        sid: "Queues",
+        actions: ["sqs:SendMessage"],
+        resources: [this.deadLetterQueue.arn, this.internalQueue.arn],
+      },
+      {
+        sid: "InternalQueueConsume",
+        actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        resources: [this.internalQueue.arn],
+      },
+      {
+        sid: "Logs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      {
+        sid: "XRay",
+        // X-Ray has no resource-level permissions for these actions.
+        actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+        resources: ["*"],
+      },
+    ];
+
+    // Read-only access to the external datasets, where the environment binds them.
+    for (const id of Object.keys(model.nodes).sort()) {
+      const node = model.nodes[id] as NodeModel;
+      if (node.kind !== "s3Dataset") continue;
+      const binding = this.props.datasets[id];
+      const { bucket, prefix, encryptionKey } = boundLocation(node, binding);
+      const sid = `Read${alnum(id)}`;
+      statements.push({
+        sid,
+        actions: ["s3:GetObject"],
+        resources: [`arn:aws:s3:::${bucket}/${prefix === "" ? "" : `${prefix}/`}*`],
+      });
+      statements.push({
+        sid: `${sid}List`,
+        actions: ["s3:ListBucket"],
+        resources: [`arn:aws:s3:::${bucket}`],
+        ...(prefix === "" ? {} : { conditions: { StringLike: { "s3:prefix": [`${prefix}/*`] } } }),
+      });
+      if (encryptionKey !== undefined) {
+        const account = binding?.account ?? node.account;
+        const region = binding?.region ?? node.region;
+        statements.push({
+          sid: `${sid}Key`,
+          actions: ["kms:Decrypt"],
+          ...keyResource(encryptionKey, account, region),
+        });
+      }
+    }
+    return statements;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+interface CheckedSizing {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly reservedConcurrency?: number;
+  readonly logRetentionDays: number;
+  readonly sweeperSchedule: string;
+}
+
+function checkSizing(s: ProcessorSizing): CheckedSizing {
+  const memoryMb = s.memoryMb ?? 1024;
+  const timeoutSeconds = s.timeoutSeconds ?? 300;
+  const logRetentionDays = s.logRetentionDays ?? 90;
+  const sweeperSchedule = s.sweeperSchedule ?? "rate(5 minutes)";
+  const problems: string[] = [];
+  if (!Number.isInteger(memoryMb) || memoryMb < 128 || memoryMb > 10240)
+    problems.push(`memoryMb ${memoryMb} is not an integer from 128 to 10240`);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900)
+    problems.push(`timeoutSeconds ${timeoutSeconds} is not an integer from 1 to 900`);
+  if (
+    s.reservedConcurrency !== undefined &&
+    (!Number.isInteger(s.reservedConcurrency) || s.reservedConcurrency < 0)
+  )
+    problems.push(`reservedConcurrency ${s.reservedConcurrency} is not a non-negative integer`);
+  if (!LOG_RETENTION_DAYS.has(logRetentionDays))
+    problems.push(
+      `logRetentionDays ${logRetentionDays} is not a retention CloudWatch Logs accepts (${[...LOG_RETENTION_DAYS].join(", ")})`,
+    );
+  const parsed = parseSchedule(sweeperSchedule);
+  if (parsed.errors.length > 0) problems.push(`sweeperSchedule: ${parsed.errors.join("; ")}`);
+  if (problems.length > 0) throw new SynthError(`processor sizing: ${problems.join("; ")}`);
+  return {
+    memoryMb,
+    timeoutSeconds,
+    logRetentionDays,
+    sweeperSchedule,
+    ...(s.reservedConcurrency === undefined ? {} : { reservedConcurrency: s.reservedConcurrency }),
+  };
+}
+
+/** Where an s3Dataset is in this environment: the binding wins over the flow's declaration. */
+function boundLocation(
+  node: S3DatasetNodeModel,
+  binding: DatasetBindingModel | undefined,
+): { bucket: string; prefix: string; encryptionKey?: string } {
+  const encryptionKey = binding?.encryptionKey ?? node.encryptionKey;
+  return {
+    bucket: binding?.bucket ?? node.bucket,
+    prefix: (binding?.prefix ?? node.prefix).replace(/^\/+|\/+$/g, ""),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
+  };
+}
+
+function boundTable(
+  node: GlueTableNodeModel,
+  binding: DatasetBindingModel | undefined,
+): { database: string; table: string } {
+  return { database: binding?.database ?? node.database, table: binding?.table ?? node.table };
+}
+
+/** SLUICE_DATASETS: the locations the router needs of each bound dataset, keys sorted. */
+function datasetLocations(
+  model: FlowModel,
+  datasets: Readonly<Record<string, DatasetBindingModel>>,
+): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const id of Object.keys(datasets).sort()) {
+    const b = datasets[id];
+    const kind = model.nodes[id]?.kind;
+    const fields: Record<string, string | undefined> =
+      kind === "glueTable"
+        ? { database: b.database, table: b.table }
+        : { bucket: b.bucket, prefix: b.prefix };
+    const located = Object.fromEntries(
+      Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    if (Object.keys(located).length > 0) out[id] = located;
+  }
+  return out;
+}
+
+/** kms:Decrypt resource of a key given as an ARN, a key id or an alias (IAM matches aliases by condition). */
+function keyResource(
+  key: string,
+  account: string,
+  region: string,
+): Pick<Statement, "resources" | "conditions"> {
+  const arn = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/.exec(key);
+  if (arn) {
+    const [, partition, keyRegion, keyAccount, type, name] = arn;
+    if (type === "key") return { resources: [key] };
+    return {
+      resources: [`arn:${partition}:kms:${keyRegion}:${keyAccount}:key/*`],
+      conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": [`alias/${name}`] } },
+    };
+  }
+  if (key.startsWith("alias/")) {
+    return {
+      resources: [`arn:aws:kms:${region}:${account}:key/*`],
+      conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": [key] } },
+    };
+  }
+  return { resources: [`arn:aws:kms:${region}:${account}:key/${key}`] };
+}
+
+/**
+ * Policy of the log group's key. CloudWatch Logs encrypts with the key as its own service principal,
+ * so the key policy (not the router's role) must allow it, and only for this log group; the account
+ * administers the key through IAM as usual.
+ */
+function logKeyPolicy(naming: Naming, logGroupName: string): string {
+  const { account, region } = naming;
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchLogsOfTheRouter",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: {
+          ArnEquals: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:${logGroupName}`,
+          },
+        },
+      },
+    ],
+  });
+}
+
+function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key];
+  return out;
+}
+
+function alnum(text: string): string {
+  return text.replace(/[^A-Za-z0-9]/g, "");
+}
+
+/**
+ * Where the code asset is staged: under the app's output directory (`<outdir>/.sluice-staging/…`, next
+ * to, not inside, the stacks), at a path derived from the construct path, so a synth of the same flow
+ * writes the same bytes to the same place. TerraformAsset hashes the content, not the path.
+ */
+function stagingDir(scope: Construct): string {
+  const stack = TerraformStack.of(scope);
+  let outdir: string;
+  try {
+    outdir = App.of(scope).outdir;
+  } catch {
+    outdir = join(tmpdir(), "sluice-staging");
+  }
+  const path = scope.node.path;
+  // Absolute: TerraformAsset reads a relative path against cdktf.json, not against the outdir.
+  return resolve(outdir, ".sluice-staging", `${alnum(stack.node.id) || "stack"}-${shortHash(path)}`);
+}

@@ -1,0 +1,162 @@
+/**
+ * SluiceStack: one Terraform stack per application environment. It turns a flow's FlowModel into
+ * storage, the routing table, the router (processor), batch compute, diagnostics and one IAM role per
+ * component, all named deterministically and tagged with application, environment and node.
+ */
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { FlowModel } from "../flow/model/flow-model";
+import { BatchCompute } from "./batch-compute";
+import { S3Backend, TerraformOutput, TerraformStack, TerraformVariable, type Construct } from "./cdktf";
+import { Diagnostics } from "./diagnostics";
+import { ExecutionRoles } from "./execution-roles";
+import { Naming } from "./naming";
+import { Processor, type ProcessorSizing } from "./processor";
+import { RoutingTable } from "./routing-table";
+import { Storage } from "./storage";
+import { SynthError } from "./synth-error";
+
+/** What synth needs of an Application (structural, so tests can pass a built model too). */
+export interface FlowSource {
+  toModel(): FlowModel;
+  /** Folder that module references in the flow are relative to. */
+  readonly root: string;
+}
+
+export interface S3BackendProps {
+  readonly bucket: string;
+  /** @default "sluice/<application>/<environment>.tfstate" */
+  readonly key?: string;
+  readonly region: string;
+  /** DynamoDB table for state locking. */
+  readonly dynamodbTable: string;
+  readonly roleArn?: string;
+}
+
+export interface SluiceStackProps {
+  readonly app: FlowSource;
+  /** Environment to synthesize. @default the application's own account and region ("default") */
+  readonly environment?: string;
+  /** Role the AWS provider assumes in the target account. @default none (ambient credentials) */
+  readonly assumeRoleArn?: string;
+  /** S3 backend with DynamoDB locking. @default local state */
+  readonly backend?: S3BackendProps;
+  /**
+   * Module mode: no provider configuration and no backend, so a root configuration passes its own
+   * (provider aliases per account). @default false
+   */
+  readonly module?: boolean;
+  /** Folder of the prebuilt runtime bundle. @default the package's dist/runtime-bundle */
+  readonly bundleDir?: string;
+  /** Router Lambda sizing. @default see ProcessorSizing */
+  readonly processor?: ProcessorSizing;
+  /** Let destroy remove a non-empty bucket and the table (dev environments). @default false */
+  readonly disposable?: boolean;
+}
+
+export class SluiceStack extends TerraformStack {
+  readonly model: FlowModel;
+  readonly naming: Naming;
+  readonly storage: Storage;
+  readonly routingTable: RoutingTable;
+  readonly roles: ExecutionRoles;
+  readonly batchCompute: BatchCompute;
+  readonly processor: Processor;
+  readonly diagnostics: Diagnostics;
+
+  constructor(scope: Construct, id: string, props: SluiceStackProps) {
+    super(scope, id);
+    this.model = props.app.toModel();
+    const envName = props.environment ?? "default";
+    const env = props.environment === undefined ? undefined : this.model.environments[props.environment];
+    if (props.environment !== undefined && env === undefined) {
+      const known = Object.keys(this.model.environments);
+      throw new SynthError(
+        `environment "${props.environment}" is not declared (declared: ${known.length ? known.join(", ") : "none"})`,
+      );
+    }
+    let account = env?.account ?? this.model.application.account;
+    let region = env?.region ?? this.model.application.region;
+    let environment = envName;
+    if (props.module) {
+      // A module is the same in every account: what differs comes from the caller's provider and variables.
+      account = new DataAwsCallerIdentity(this, "account").accountId;
+      region = new DataAwsRegion(this, "region").region; // provider 6: `name` is deprecated
+      environment = new TerraformVariable(this, "environment", {
+        type: "string",
+        default: envName,
+        description: "Environment name: tags, and the config the router gives user code",
+      }).stringValue;
+    }
+    this.naming = new Naming(this.model, environment, account, region);
+
+    if (props.module) {
+      // Satisfies cdktf's provider check; the module writer drops provider blocks (the caller passes its own).
+      new AwsProvider(this, "aws", {});
+    } else {
+      new AwsProvider(this, "aws", {
+        region,
+        allowedAccountIds: [account],
+        ...(props.assumeRoleArn ? { assumeRole: [{ roleArn: props.assumeRoleArn }] } : {}),
+        defaultTags: [{ tags: this.naming.tags() }],
+      });
+      if (props.backend) {
+        new S3Backend(this, {
+          bucket: props.backend.bucket,
+          key: props.backend.key ?? `sluice/${this.naming.app}/${envName}.tfstate`,
+          region: props.backend.region,
+          dynamodbTable: props.backend.dynamodbTable,
+          encrypt: true,
+          ...(props.backend.roleArn ? { assumeRole: { roleArn: props.backend.roleArn } } : {}),
+        });
+      }
+    }
+
+    const naming = this.naming;
+    this.storage = new Storage(this, "storage", { naming, forceDestroy: props.disposable ?? false });
+    this.routingTable = new RoutingTable(this, "routing", {
+      naming,
+      key: this.storage.key,
+      deletionProtection: !(props.disposable ?? false),
+    });
+    this.roles = new ExecutionRoles(this, "roles", { model: this.model, naming });
+    this.batchCompute = new BatchCompute(this, "batch", {
+      model: this.model,
+      naming,
+      storage: this.storage,
+      roles: this.roles,
+      ...(props.bundleDir ? { bundleDir: props.bundleDir } : {}),
+    });
+    this.processor = new Processor(this, "processor", {
+      model: this.model,
+      naming,
+      root: props.app.root,
+      storage: this.storage,
+      routingTable: this.routingTable,
+      roles: this.roles,
+      batchCompute: this.batchCompute,
+      datasets: env?.datasets ?? {},
+      ...(props.bundleDir ? { bundleDir: props.bundleDir } : {}),
+      ...(props.processor ? { sizing: props.processor } : {}),
+    });
+    this.diagnostics = new Diagnostics(this, "diagnostics", {
+      model: this.model,
+      naming,
+      storage: this.storage,
+      processor: this.processor,
+      routingTable: this.routingTable,
+    });
+    this.roles.finalize();
+
+    const outputs: Record<string, string> = {
+      bucket: this.storage.bucket.bucket,
+      table: this.routingTable.table.name,
+      queue: this.processor.internalQueue.url,
+      dead_letter_queue: this.processor.deadLetterQueue.url,
+      router_function: this.processor.function.functionName,
+      topic: this.storage.topic.arn,
+    };
+    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+  }
+}
