@@ -50,7 +50,7 @@ import { resourceNames } from "../flow/model/resource-names";
 import { AssetType, Construct, TerraformAsset } from "./cdktf";
 import type { ExecutionRoles, RoleName } from "./execution-roles";
 import type { Naming } from "./naming";
-import { assumeRolePolicy, policyDocument, type Statement } from "./policy";
+import { assumeRolePolicy, keyPolicy, logsKeyStatement, policyDocument, type Statement } from "./policy";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
 
@@ -957,30 +957,7 @@ export class BatchCompute extends Construct {
   /** Key policy of the Glue key: the account administers it, CloudWatch Logs encrypts Glue's logs. */
   private glueKeyPolicy(): string {
     const { account, region } = this.naming;
-    return JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "AccountAdministers",
-          Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${account}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-        {
-          Sid: "CloudWatchLogsOfGlue",
-          Effect: "Allow",
-          Principal: { Service: `logs.${region}.amazonaws.com` },
-          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          Resource: "*",
-          Condition: {
-            ArnLike: {
-              "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:/aws-glue/*`,
-            },
-          },
-        },
-      ],
-    });
+    return keyPolicy(account, [logsKeyStatement("CloudWatchLogsOfGlue", account, region, "/aws-glue/*")]);
   }
 
   /** S3 root of a node's data (no trailing slash). */

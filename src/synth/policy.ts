@@ -37,3 +37,46 @@ export function assumeRolePolicy(...services: string[]): string {
     ],
   });
 }
+
+/**
+ * A KMS key policy: the account administers the key (IAM policies then decide who uses it), plus the
+ * service statements a key needs before a service can encrypt with it on its own.
+ */
+export function keyPolicy(
+  account: string,
+  serviceStatements: readonly Record<string, unknown>[] = [],
+): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      ...serviceStatements,
+    ],
+  });
+}
+
+/** Lets CloudWatch Logs encrypt the log groups matching `logGroup` (a name, or a pattern ending in *). */
+export function logsKeyStatement(
+  sid: string,
+  account: string,
+  region: string,
+  logGroup: string,
+): Record<string, unknown> {
+  const arn = `arn:aws:logs:${region}:${account}:log-group:${logGroup}`;
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Principal: { Service: `logs.${region}.amazonaws.com` },
+    Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    Resource: "*",
+    Condition: {
+      [logGroup.endsWith("*") ? "ArnLike" : "ArnEquals"]: { "kms:EncryptionContext:aws:logs:arn": arn },
+    },
+  };
+}

@@ -44,7 +44,7 @@ import type { BatchCompute } from "./batch-compute";
 import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import type { Naming } from "./naming";
-import type { Statement } from "./policy";
+import { keyPolicy, logsKeyStatement, type Statement } from "./policy";
 import type { RoutingTable } from "./routing-table";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
@@ -619,31 +619,9 @@ function keyResource(
  * administers the key through IAM as usual.
  */
 function logKeyPolicy(naming: Naming, logGroupName: string): string {
-  const { account, region } = naming;
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AccountAdministers",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${account}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "CloudWatchLogsOfTheRouter",
-        Effect: "Allow",
-        Principal: { Service: `logs.${region}.amazonaws.com` },
-        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        Resource: "*",
-        Condition: {
-          ArnEquals: {
-            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:${logGroupName}`,
-          },
-        },
-      },
-    ],
-  });
+  return keyPolicy(naming.account, [
+    logsKeyStatement("CloudWatchLogsOfTheRouter", naming.account, naming.region, logGroupName),
+  ]);
 }
 
 function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {

@@ -16,6 +16,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Construct } from "./cdktf";
 import type { Naming } from "./naming";
+import { keyPolicy } from "./policy";
 
 export interface StorageProps {
   readonly naming: Naming;
@@ -43,28 +44,17 @@ export class Storage extends Construct {
       description: `Sluice ${naming.app} (${naming.environment}): data, routing table, queues, topic`,
       enableKeyRotation: true, // CKV_AWS_7
       deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            // IAM policies in the account decide who else may use the key (roles are granted per component).
-            Sid: "AccountAdministers",
-            Effect: "Allow",
-            Principal: { AWS: `arn:aws:iam::${naming.account}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            // CloudWatch alarms publish to the encrypted topic; the service needs the key to do so.
-            Sid: "CloudWatchAlarmsPublish",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-            Resource: "*",
-            Condition: { StringEquals: { "aws:SourceAccount": naming.account } },
-          },
-        ],
-      }),
+      policy: keyPolicy(naming.account, [
+        {
+          // CloudWatch alarms publish to the encrypted topic; the service needs the key to do so.
+          Sid: "CloudWatchAlarmsPublish",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": naming.account } },
+        },
+      ]),
       tags,
     });
     new KmsAlias(this, "key-alias", {

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 
 interface LoadableModule {
   filename: string;
+  require(id: string): unknown;
   paths: string[];
   exports: Record<string, unknown>;
   _compile(code: string, filename: string): void;
@@ -40,28 +41,44 @@ export class ModuleLoader {
   }
 
   private compile(file: string): Record<string, unknown> {
-    let code: string;
-    try {
-      const out = buildSync({
-        entryPoints: [file],
-        bundle: true,
-        platform: "node",
-        format: "cjs",
-        target: "node20",
-        write: false,
-        logLevel: "silent",
-        packages: "external",
-        sourcemap: "inline",
-      });
-      code = out.outputFiles[0]?.text ?? "";
-    } catch (e) {
-      throw new ModuleLoadError(`cannot compile ${file}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const Ctor = Module as unknown as ModuleCtor;
-    const m = new Ctor(file);
-    m.filename = file;
-    m.paths = Ctor._nodeModulePaths(dirname(file));
-    m._compile(code, file);
-    return m.exports;
+    return evaluateTypeScript(file);
   }
+}
+
+/**
+ * Bundles a TypeScript/JavaScript file with esbuild (packages stay external and resolve from the
+ * file's folder) and evaluates it as if it were the file itself. `provide` answers `require(id)` for
+ * the named packages with the given values instead (e.g. the running Sluice package).
+ */
+export function evaluateTypeScript(
+  file: string,
+  provide: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
+  let code: string;
+  try {
+    const out = buildSync({
+      entryPoints: [file],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      write: false,
+      logLevel: "silent",
+      packages: "external",
+      // Provided packages stay external even where a tsconfig "paths" entry would resolve them to sources.
+      external: Object.keys(provide),
+      sourcemap: "inline",
+    });
+    code = out.outputFiles[0]?.text ?? "";
+  } catch (e) {
+    throw new ModuleLoadError(`cannot compile ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const Ctor = Module as unknown as ModuleCtor;
+  const m = new Ctor(file);
+  m.filename = file;
+  m.paths = Ctor._nodeModulePaths(dirname(file));
+  const own = m.require.bind(m);
+  m.require = (id: string) => (Object.prototype.hasOwnProperty.call(provide, id) ? provide[id] : own(id));
+  m._compile(code, file);
+  return m.exports;
 }
