@@ -5,7 +5,10 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // isolatedModules: ts-jest transpiles file by file; `npm run typecheck` type-checks separately.
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-  moduleNameMapper: { "^sluice$": "<rootDir>/src/index.ts" },
+  moduleNameMapper: {
+    "^sluice$": "<rootDir>/src/index.ts",
+    "^sluice/synth$": "<rootDir>/src/synth/index.ts",
+  },
   moduleFileExtensions: ["ts", "js", "json"],
   reporters: ["default", "<rootDir>/test/support/results-reporter.js"],
 };
