@@ -10,15 +10,12 @@
  * Every case runs in a fresh Node process (this file, re-run with a case argument), so module loading
  * and heap growth of one case never reach another: peak RSS is the child's
  * `process.resourceUsage().maxRSS`, which includes loading cdktf and the provider bindings each side
- * imports (Sluice: the 36 provider modules src/synth imports; baseline: 4). Runs are interleaved Sluice /
- * baseline, after one unreported warm-up pair.
- *
- * The children run a bundle of this file built here rather than run.js's (see buildChild): run.js's
- * esbuild reads tsconfig.json's `baseUrl: "."` and resolves the package "cdktf" to ./cdktf.json.
+ * imports (Sluice: the 36 provider modules src/synth imports; baseline: the provider and 3). Runs are
+ * interleaved Sluice / baseline, after one unreported warm-up pair.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 // Types only: each side requires what it uses when it runs, so a child loads nothing of the other side.
 import type * as RuleModule from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -138,7 +135,7 @@ async function flow(nodes: number, root: string): Promise<Application> {
             glueVersion: "4.0",
           })
         : i % 3 === 1
-          ? inline(`handlers/rollup.ts#rollup${"ABC"[i % 3] as string}`)
+          ? inline(`handlers/rollup.ts#rollup${"ABC"[Math.floor(i / 3) % 3] as string}`)
           : prestoSql(`SELECT region, COUNT(*) AS n_${i} FROM events GROUP BY region`);
     data.push(
       app.data(`node_${String(i).padStart(4, "0")}`, {
@@ -264,9 +261,8 @@ interface Run extends CaseResult {
 }
 
 /**
- * The children run a bundle of this file built here, not run.js's: run.js's esbuild picks up
- * tsconfig.json's `baseUrl: "."`, which resolves the package "cdktf" to ./cdktf.json. The same options
- * otherwise (packages external, node20, CommonJS), with the tsconfig's target and no baseUrl.
+ * The children run a bundle of this file built here (packages external, node20, CommonJS), checked to
+ * hold only the project's own sources so that cdktf and the provider load from node_modules.
  */
 function buildChild(dir: string): string {
   const outfile = path.join(dir, "synth-child.js");
@@ -434,8 +430,13 @@ async function main(): Promise<void> {
   const [side, n] = process.argv.slice(2);
   if (side !== undefined) return child(side, Number(n));
   const started = Date.now();
+  const load = (): string =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ");
   console.log(
-    `synth: Sluice vs raw cdktf with the same resource count; node ${process.version}; ` +
+    `synth: Sluice vs raw cdktf with the same resource count; node ${process.version}, ` +
+      `${cpus().length} × ${cpus()[0]?.model ?? "?"}; load average ${load()}; ` +
       `${REPEAT} fresh processes per side and size unless a run is slow`,
   );
   const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-synth-"));
@@ -461,7 +462,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   report(rows);
-  console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${load()} ` +
+      "(times, not RSS, move with other processes' load)",
+  );
 }
 
 main().catch((e: unknown) => {
