@@ -10,11 +10,13 @@ const { join } = require("node:path");
 const { main } = require("../dist/cli/main.js");
 
 const root = join(__dirname, "..");
-let failed = 0;
-for (const name of readdirSync(join(root, "examples")).sort()) {
-  const flow = join(root, "examples", name, "flow.ts");
-  if (!existsSync(flow)) continue;
-  const code = main(["synth", flow, "--out", join(root, "modules", name)]);
-  if (code !== 0) failed++;
-}
-process.exitCode = failed === 0 ? 0 : 1;
+(async () => {
+  let failed = 0;
+  for (const name of readdirSync(join(root, "examples")).sort()) {
+    const flow = join(root, "examples", name, "flow.ts");
+    if (!existsSync(flow)) continue;
+    const code = await main(["synth", flow, "--out", join(root, "modules", name)]);
+    if (code !== 0) failed++;
+  }
+  process.exitCode = failed === 0 ? 0 : 1;
+})();

@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-function run(args: string[]): { code: number; out: string; err: string } {
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const sink = (f: (s: string) => void): Output => ({ write: (s: string) => f(s) });
-  const code = main(
+  const code = await main(
     args,
     sink((s) => (out += s)),
     sink((s) => (err += s)),
@@ -15,15 +15,15 @@ function run(args: string[]): { code: number; out: string; err: string } {
   return { code, out, err };
 }
 
-test("model prints the example's canonical FlowModel", () => {
-  const r = run(["model", "examples/daily-aggregation/flow.ts"]);
+test("model prints the example's canonical FlowModel", async () => {
+  const r = await run(["model", "examples/daily-aggregation/flow.ts"]);
   expect(r.code).toBe(0);
   const model = JSON.parse(r.out);
   expect(model.schemaVersion).toBe(1);
   expect(Object.keys(model.nodes)).toEqual(["daily", "orders", "store_revenue_7d", "stores"]);
 });
 
-test("validate lists every problem with its location and exits 1", () => {
+test("validate lists every problem with its location and exits 1", async () => {
   const dir = mkdtempSync(join(tmpdir(), "sluice-cli-"));
   const file = join(dir, "flow.ts");
   writeFileSync(
@@ -34,19 +34,19 @@ test("validate lists every problem with its location and exits 1", () => {
      app.data("out", { inputs: [ev.at("EU")], compute: sparkSql("SELECT 1"), retries: -1 });
      export default app;`,
   );
-  const r = run(["validate", file]);
+  const r = await run(["validate", file]);
   expect(r.code).toBe(1);
   expect(r.out).toContain(
     'nodes.out.inputs.ev.dimensions.region: node "out", input "ev", dimension "region": value "EU" is not in the filter',
   );
   expect(r.out).toContain("nodes.out.retries:");
-  const j = run(["validate", file, "--json"]);
+  const j = await run(["validate", file, "--json"]);
   expect(JSON.parse(j.out)).toMatchObject({ valid: false });
   expect(JSON.parse(j.out).issues).toHaveLength(2);
 });
 
-test("usage errors exit 2", () => {
-  expect(run([]).code).toBe(2);
-  expect(run(["frobnicate", "x.ts"]).code).toBe(2);
-  expect(run(["model", "does/not/exist.ts"]).code).toBe(2);
+test("usage errors exit 2", async () => {
+  expect((await run([])).code).toBe(2);
+  expect((await run(["frobnicate", "x.ts"])).code).toBe(2);
+  expect((await run(["model", "does/not/exist.ts"])).code).toBe(2);
 });
