@@ -26,6 +26,7 @@ import { Router, type ProcessOutcome } from "../src/runtime-bundle/core/router";
 import type { Signal } from "../src/runtime-bundle/core/signal";
 import type { StoreStats } from "../src/runtime-bundle/core/store";
 import { LocalStorage } from "../src/runtime-bundle/local/local-storage";
+import { int, median, ops, ratio, table } from "./support/report";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types
 const dynalite = require("dynalite") as (options: { createTableMs?: number }) => Server;
@@ -51,30 +52,12 @@ const OTHER_PENDING = 1_000;
 
 // ---------------------------------------------------------------- report helpers
 
-const int = (x: number): string => Math.round(x).toLocaleString("en-US");
-const ops = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
-const ratio = (x: number): string => `${x.toFixed(2)}x`;
 const kib = (bytes: number): string => `${int(bytes / 1024)} KiB`;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
-function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  console.log(`\n${title}`);
-  console.log(line(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
-}
-
 function sorted(xs: readonly number[]): number[] {
   return [...xs].sort((a, b) => a - b);
-}
-function median(xs: readonly number[]): number {
-  return sorted(xs)[Math.floor(xs.length / 2)] as number;
 }
 /** Nearest-rank 90th percentile. */
 function p90(xs: readonly number[]): number {

@@ -18,6 +18,7 @@ import type { Dimensions, Signal } from "../src/runtime-bundle/core/signal";
 import type { Storage } from "../src/runtime-bundle/core/storage";
 import type { GroupBucket, PendingGroup, StoreStats } from "../src/runtime-bundle/core/store";
 import { offer } from "../src/runtime-bundle/core/trigger-groups";
+import { int, median, ops, ratio, table } from "./support/report";
 
 // ---------------------------------------------------------------- fixed workloads
 
@@ -140,11 +141,6 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - t);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 function snapshot(s: StoreStats): StoreStats {
@@ -363,22 +359,6 @@ async function rangeCheckedOps(model: FlowModel, buckets: number): Promise<Store
 }
 
 // ---------------------------------------------------------------- report
-
-const int = (x: number): string => Math.round(x).toLocaleString("en-US");
-const ops = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
-const ratio = (x: number): string => `${x.toFixed(2)}x`;
-
-function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  console.log(`\n${title}`);
-  console.log(line(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
-}
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -25,6 +25,7 @@ import type * as SqsModule from "@cdktf/provider-aws/lib/sqs-queue";
 import type * as Cdktf from "cdktf";
 import type * as Esbuild from "esbuild";
 import type { Application } from "../src/flow";
+import { int, median, ratio, table } from "./support/report";
 
 // ---------------------------------------------------------------- fixed workloads
 
@@ -42,27 +43,8 @@ const REGIONS = ["NA", "EU", "JP"];
 
 // ---------------------------------------------------------------- report helpers
 
-const int = (x: number): string => Math.round(x).toLocaleString("en-US");
-const ratio = (x: number): string => `${x.toFixed(2)}x`;
 const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-
-function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  console.log(`\n${title}`);
-  console.log(line(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 const elapsed = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 
