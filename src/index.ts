@@ -17,3 +17,4 @@ export type {
   DispatchResult,
   DispatchInput,
 } from "./runtime-bundle/core/dispatcher";
+export * from "./testing";

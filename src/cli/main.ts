@@ -4,14 +4,24 @@
  */
 import { FlowValidationError } from "../flow/errors";
 import { EXIT, parseArgs, type Command, type Output } from "./args";
+import { graphCommand } from "./commands/graph";
+import { localCommand } from "./commands/local";
 import { modelCommand } from "./commands/model";
+import { remoteCommand } from "./commands/remote";
 import { synthCommand } from "./commands/synth";
 import { validateCommand } from "./commands/validate";
 import { FlowLoadError } from "./load-flow";
 
 export type { Output } from "./args";
 
-export const COMMANDS: readonly Command[] = [modelCommand, validateCommand, synthCommand];
+export const COMMANDS: readonly Command[] = [
+  modelCommand,
+  validateCommand,
+  synthCommand,
+  remoteCommand,
+  localCommand,
+  graphCommand,
+];
 
 export function usage(): string {
   return `usage: sluice <command> <flow.ts> [options]

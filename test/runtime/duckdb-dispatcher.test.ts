@@ -472,3 +472,56 @@ describe("unsupportedSparkSql", () => {
     expect(unsupportedSparkSql(sql)).toBeUndefined();
   });
 });
+
+describe("Spark-like typing of local output", () => {
+  test("integer sums are written as BIGINT (Spark's long), not DOUBLE; key=value folders add no columns", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "sluice-duckdb-typing-"));
+    const input = path.join(root, "orders", "region=NA", "2024-05-07");
+    await fs.mkdir(input, { recursive: true });
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT * FROM (VALUES (1, 10), (2, 5)) t(cid, amount)) TO '${path.join(input, "part-0.parquet")}' (FORMAT PARQUET)`,
+    );
+    const out = path.join(root, "out");
+    const d = new DuckDbDispatcher();
+    const r = await d.start({
+      executionId: "x",
+      node: { id: "totals" } as DataNodeModel,
+      target: {
+        kind: "sparkSql",
+        engine: "glue",
+        code: "SELECT * , (SELECT sum(amount) FROM orders) AS total FROM orders",
+        params: {},
+        permissions: [],
+      },
+      targetIndex: 0,
+      attempt: 1,
+      inputs: {
+        orders: {
+          node: "orders",
+          kind: "s3",
+          dimensions: {},
+          paths: [input],
+          format: "parquet",
+          reference: false,
+        },
+      },
+      output: { dimensions: {}, path: out, format: "parquet" },
+      env: "local",
+      config: {},
+    });
+    expect(r).toEqual({ status: "SUCCEEDED" });
+    const described = await c.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet('${path.join(out, "part-00000.parquet")}')`,
+    );
+    expect(described.getRowObjects().map((x) => [x.column_name, x.column_type])).toEqual([
+      ["cid", "INTEGER"],
+      ["amount", "INTEGER"],
+      ["total", "BIGINT"],
+    ]);
+    await d.close();
+    c.closeSync();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+});

@@ -31,6 +31,7 @@ import { MemoryStore } from "../../src/runtime-bundle/core/memory-store";
 import { RouteTable } from "../../src/runtime-bundle/core/route-table";
 import { Router } from "../../src/runtime-bundle/core/router";
 import type { GroupBucket, PendingGroup, Store, StoreStats } from "../../src/runtime-bundle/core/store";
+import { FileStore } from "../../src/runtime-bundle/local/file-store";
 import { LocalStorage } from "../../src/runtime-bundle/local/local-storage";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types
@@ -87,8 +88,13 @@ interface Harness {
   make(options?: { pageSize?: number }): Promise<TestStore>;
 }
 
+/** FileStores live in folders under one temp folder, removed after the suite. */
+const fileStores = mkdtempSync(path.join(tmpdir(), "sluice-file-store-"));
+afterAll(() => rm(fileStores, { recursive: true, force: true }));
+
 const harnesses: [string, Harness][] = [
   ["MemoryStore", { make: async () => new MemoryStore() }],
+  ["FileStore", { make: async () => new FileStore(mkdtempSync(path.join(fileStores, "s-"))) }],
   [
     "DynamoDbStore",
     {

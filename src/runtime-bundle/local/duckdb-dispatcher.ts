@@ -244,11 +244,11 @@ async function inputSource(alias: string, input: DispatchInput): Promise<string>
   const list = `[${files.map(quoteString).join(", ")}]`;
   switch (format) {
     case "parquet":
-      return `SELECT * FROM read_parquet(${list}, union_by_name = true)`;
+      return `SELECT * FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false)`;
     case "csv":
-      return `SELECT * FROM read_csv_auto(${list}, header = true, union_by_name = true)`;
+      return `SELECT * FROM read_csv_auto(${list}, header = true, union_by_name = true, hive_partitioning = false)`;
     case "json":
-      return `SELECT * FROM read_json_auto(${list}, union_by_name = true)`;
+      return `SELECT * FROM read_json_auto(${list}, union_by_name = true, hive_partitioning = false)`;
     case "text":
       // One VARCHAR column `value` per line, like Spark's text source (a \x01 delimiter never splits).
       return (
@@ -293,6 +293,21 @@ function formatOf(file: string): DataFormat {
 
 // ---------------------------------------------------------------- output
 
+/**
+ * DuckDB widens integer sums to HUGEINT, which Parquet can only store as DOUBLE; Spark's sum of
+ * integers is a long. Casting those columns to BIGINT keeps local output typed like Spark's.
+ */
+async function sparkTyped(connection: DuckDBConnection, query: string): Promise<string> {
+  const described = await connection.runAndReadAll(`DESCRIBE (\n${query}\n)`);
+  const columns = described
+    .getRowObjects()
+    .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const huge = columns.filter((c) => c.type === "HUGEINT" || c.type === "UHUGEINT");
+  if (huge.length === 0) return query;
+  const casts = huge.map((c) => `CAST(${quoteIdent(c.name)} AS BIGINT) AS ${quoteIdent(c.name)}`);
+  return `SELECT * REPLACE (${casts.join(", ")}) FROM (\n${query}\n)`;
+}
+
 async function writeOutput(connection: DuckDBConnection, query: string, outputPath: string): Promise<void> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(outputPath)) {
     throw new TargetError(`output ${outputPath} is not a local path`);
@@ -302,7 +317,10 @@ async function writeOutput(connection: DuckDBConnection, query: string, outputPa
   // Write beside the old data under a name readers skip, then swap it in.
   const temp = nodePath.join(dir, `.${OUTPUT_FILE}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await run(connection, `COPY (\n${query}\n) TO ${quoteString(temp)} (FORMAT PARQUET)`);
+    await run(
+      connection,
+      `COPY (\n${await sparkTyped(connection, query)}\n) TO ${quoteString(temp)} (FORMAT PARQUET)`,
+    );
     for (const name of await fs.readdir(dir)) {
       if (name.startsWith("part-")) await fs.rm(nodePath.join(dir, name), { force: true, recursive: true });
     }

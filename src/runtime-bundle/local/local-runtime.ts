@@ -3,7 +3,7 @@
  * storage, DuckDB and inline code as engines and a virtual clock. A whole flow runs end to end in a
  * test with no AWS account and no servers.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,6 +32,7 @@ import {
   type RunOptions,
 } from "../core/router";
 import type { Dimensions } from "../core/signal";
+import type { Store } from "../core/store";
 import { DuckDbDispatcher } from "./duckdb-dispatcher";
 import { InlineDispatcher, LocalBatchDispatcher } from "./local-dispatchers";
 import { LocalStorage } from "./local-storage";
@@ -65,6 +66,13 @@ export interface LocalRuntimeOptions {
   readonly config?: Readonly<Record<string, JsonValue>>;
   /** Start of the virtual clock, epoch ms. @default 2024-01-01T00:00:00Z */
   readonly startTime?: number;
+  /** Where the router keeps its state (a FileStore to persist it across runs). @default a new MemoryStore */
+  readonly store?: Store;
+  /**
+   * A file that persists the virtual clock: read at start (it wins over startTime) and written by
+   * stop(), so successive runs on a persisted store continue in time. @default not persisted
+   */
+  readonly clockFile?: string;
 }
 
 export interface WaitOption {
@@ -78,9 +86,11 @@ export class LocalRuntime {
   private readonly clock: VirtualClock;
   private readonly router: Router;
   private readonly duckdb = new DuckDbDispatcher();
+  private readonly storage: LocalStorage;
   private readonly counters = new Map<string, number>();
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly clockFile: string | undefined;
 
   private constructor(
     app: FlowSource,
@@ -89,7 +99,12 @@ export class LocalRuntime {
   ) {
     this.model = app.toModel();
     this.dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), "sluice-local-")));
-    this.clock = new VirtualClock(options.startTime);
+    this.storage = new LocalStorage({
+      root: this.dir,
+      ...(options.datasets ? { datasets: options.datasets } : {}),
+    });
+    this.clockFile = options.clockFile === undefined ? undefined : resolve(options.clockFile);
+    this.clock = new VirtualClock(readClockFile(this.clockFile) ?? options.startTime);
     const loader = new ModuleLoader(app.root);
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
     const resolveCode = (ref: CodeRefModel): Function => {
@@ -114,11 +129,8 @@ export class LocalRuntime {
         const [module, name] = [ref.slice(0, ref.lastIndexOf("#")), ref.slice(ref.lastIndexOf("#") + 1)];
         return loader.load(module, name) as (values: readonly DimensionValue[]) => unknown;
       }),
-      store: new MemoryStore(),
-      storage: new LocalStorage({
-        root: this.dir,
-        ...(options.datasets ? { datasets: options.datasets } : {}),
-      }),
+      store: options.store ?? new MemoryStore(),
+      storage: this.storage,
       dispatchers: {
         lambda: new InlineDispatcher(resolveCode),
         glue: batch,
@@ -173,6 +185,15 @@ export class LocalRuntime {
     return this.router.poll(node.id, this.concreteDimensions(node, target));
   }
 
+  /**
+   * The local folder of one partition of an s3Dataset, glueTable or data node (every dimension given):
+   * where a test writes input data, or finds a node's output.
+   */
+  partitionPath(target: SignalTarget): string {
+    const node = this.nodeOf(target);
+    return this.storage.partitionPath(node, this.concreteDimensions(node, target));
+  }
+
   async kill(target: SignalTarget): Promise<ExecutionRecord | undefined> {
     const node = this.nodeOf(target);
     return this.router.kill(node.id, this.concreteDimensions(node, target));
@@ -213,6 +234,10 @@ export class LocalRuntime {
     this.stopped = true;
     await Promise.allSettled([...this.inflight]);
     await this.duckdb.close();
+    if (this.clockFile !== undefined) {
+      const now = this.clock.now();
+      writeFileSync(this.clockFile, `${JSON.stringify({ now, iso: new Date(now).toISOString() })}\n`);
+    }
     if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -271,4 +296,25 @@ export class LocalRuntime {
     });
     return out;
   }
+}
+
+/** The virtual time a clock file holds, or undefined when there is none yet. */
+function readClockFile(file: string | undefined): number | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ENOENT") return undefined;
+    throw e;
+  }
+  let now: unknown;
+  try {
+    now = (JSON.parse(text) as { now?: unknown }).now;
+  } catch {
+    now = undefined;
+  }
+  if (typeof now !== "number" || !Number.isFinite(now))
+    throw new Error(`${file} holds no clock ("now": epoch ms)`);
+  return now;
 }

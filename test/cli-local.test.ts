@@ -1,0 +1,343 @@
+/**
+ * `sluice local`: a LocalRuntime persisted under --dir, driven through main() one CLI invocation at a
+ * time, so that every state the flow needs between actions must come back from the folder.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main, type Output } from "../src/cli/main";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function run(args: string[], options: { tty?: boolean } = {}): Promise<Run> {
+  let out = "";
+  let err = "";
+  const errSink: Output & { isTTY?: boolean } = { write: (s: string) => (err += s) };
+  if (options.tty) errSink.isTTY = true;
+  const code = await main(args, { write: (s: string) => (out += s) }, errSink);
+  return { code, out, err };
+}
+
+let tmp: string;
+let flow: string;
+let dir: string;
+/** Where the flow's compute logs "start <day>" / "end <day>", to see how many ran at once. */
+let log: string;
+
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), "sluice-cli-local-"));
+  dir = join(tmp, "state");
+  log = join(tmp, "compute.log");
+  flow = join(tmp, "flow.ts");
+  writeFileSync(
+    flow,
+    `import { appendFileSync } from "node:fs";
+     import { Application, dim, inline } from "sluice";
+     const app = new Application("local-cli", { account: "111122223333", region: "us-east-1" });
+     const dims = { day: dim.datetime() };
+     const a = app.s3Dataset("a", { bucket: "raw-a", partitions: ["{}"], dimensions: dims });
+     const b = app.s3Dataset("b", { bucket: "raw-b", partitions: ["{}"], dimensions: dims });
+     app.data("joined", {
+       inputs: [a, b],
+       retries: 0,
+       compute: inline(async (_inputs, output) => {
+         const day = String(output.dimensions.day);
+         appendFileSync(${JSON.stringify(log)}, "start " + day + "\\n");
+         await new Promise((resolve) => setTimeout(resolve, 20));
+         appendFileSync(${JSON.stringify(log)}, "end " + day + "\\n");
+         if (day === "2024-05-03") throw new Error("no data for " + day);
+       }),
+     });
+     const ev = app.s3Dataset("ev", {
+       bucket: "raw-ev",
+       partitions: ["region={}", "n={}", "{}"],
+       dimensions: { region: dim.string(), n: dim.long(), day: dim.datetime() },
+       filter: { region: ["NA", "EU"] },
+     });
+     app.data("per_region", { inputs: [ev], compute: inline(async () => undefined) });
+     export default app;`,
+  );
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function local(...args: string[]): string[] {
+  return ["local", flow, ...args, "--dir", dir];
+}
+
+/** Most compute calls that were running at the same time. */
+function maxConcurrent(): number {
+  let running = 0;
+  let max = 0;
+  for (const line of readFileSync(log, "utf8").trim().split("\n")) {
+    running += line.startsWith("start ") ? 1 : -1;
+    max = Math.max(max, running);
+  }
+  return max;
+}
+
+test("two inputs processed by two invocations: the second one executes, from the persisted state", async () => {
+  const first = await run(local("process", "a", "2024-05-07"));
+  expect(first).toMatchObject({ code: 0, err: "" });
+  expect(first.out).toContain("a day=2024-05-07 → joined (input a)");
+  expect(first.out).toContain("no execution yet");
+  expect(existsSync(log)).toBe(false);
+  expect(existsSync(join(dir, ".sluice", "state"))).toBe(true);
+  expect(existsSync(join(dir, ".sluice", "state", "LOCK"))).toBe(false); // released at the end of the run
+
+  const pending = await run(local("pending", "joined"));
+  expect(pending.code).toBe(0);
+  expect(pending.out).toMatch(/day\s+received\s+state/);
+  expect(pending.out).toMatch(/2024-05-07\s+a\s+pending/);
+  const pendingJson = JSON.parse((await run(local("pending", "joined", "--json"))).out);
+  expect(pendingJson).toEqual([
+    expect.objectContaining({ dimensions: { day: "2024-05-07" }, received: ["a"] }),
+  ]);
+
+  const second = await run(local("process", "b", "2024-05-07"));
+  expect(second.code).toBe(0);
+  expect(second.out).toContain("b day=2024-05-07 → joined (input b)");
+  expect(second.out).toMatch(/joined-\S+ day=2024-05-07 SUCCEEDED \(1 attempt\) → /);
+  expect(readFileSync(log, "utf8")).toBe("start 2024-05-07\nend 2024-05-07\n");
+
+  expect((await run(local("pending", "joined"))).out).toBe("joined: no pending groups\n");
+  const executions = await run(local("executions", "joined"));
+  expect(executions.code).toBe(0);
+  expect(executions.out.trim().split("\n")).toHaveLength(2);
+  expect(executions.out).toMatch(/joined-\S+\s+2024-05-07\s+SUCCEEDED\s+1/);
+  const records = JSON.parse((await run(local("executions", "joined", "--json"))).out);
+  expect(records).toEqual([
+    expect.objectContaining({ status: "SUCCEEDED", dimensions: { day: "2024-05-07" } }),
+  ]);
+
+  const poll = await run(local("poll", "joined", "2024-05-07"));
+  expect(poll).toEqual({ code: 0, out: `${records[0].path}\n`, err: "" });
+  expect(records[0].path).toBe(join(dir, "internal_data", "joined", "2024-05-07"));
+  expect(existsSync(join(records[0].path, "_SUCCESS"))).toBe(true);
+  expect(JSON.parse((await run(local("poll", "joined", "2024-05-07", "--json"))).out)).toEqual({
+    path: records[0].path,
+  });
+  expect((await run(local("poll", "joined", "2024-05-08"))).out).toBe(
+    "joined day=2024-05-08: no finished execution yet\n",
+  );
+  // The virtual clock is kept next to the state.
+  expect(JSON.parse(readFileSync(join(dir, ".sluice", "clock.json"), "utf8"))).toEqual({
+    now: expect.any(Number),
+    iso: expect.any(String),
+  });
+});
+
+test("a duplicate of the first event in a later run does not execute twice", async () => {
+  await run(local("process", "a", "2024-05-07"));
+  await run(local("process", "b", "2024-05-07"));
+  await run(local("process", "b", "2024-05-07"));
+  const records = JSON.parse((await run(local("executions", "joined", "--json"))).out);
+  expect(records).toHaveLength(1);
+});
+
+test("execute runs one partition; a failing one exits 4 and poll reports it", async () => {
+  const ok = await run(local("execute", "joined", "2024-05-01"));
+  expect(ok.code).toBe(0);
+  expect(ok.out).toMatch(/^joined-\S+ day=2024-05-01 SUCCEEDED \(1 attempt\) → .*2024-05-01\n$/);
+
+  const failed = await run(local("execute", "joined", "2024-05-03", "--json"));
+  expect(failed.code).toBe(4);
+  expect(JSON.parse(failed.out)).toMatchObject({
+    status: "FAILED",
+    error: expect.stringContaining("no data"),
+  });
+  const poll = await run(local("poll", "joined", "2024-05-03"));
+  expect(poll.code).toBe(4);
+  expect(poll.out).toContain("joined day=2024-05-03: the latest execution did not succeed");
+  expect(poll.out).toMatch(/FAILED \(1 attempt\): .*no data for 2024-05-03/);
+});
+
+test("backfill over 5 days with concurrency 2: 5 executions, at most 2 at a time, a summary", async () => {
+  const r = await run(
+    local("backfill", "joined", "--from", "2024-05-04", "--to", "2024-05-08", "--concurrency", "2"),
+  );
+  expect(r.code).toBe(0);
+  // Not a terminal: one plain progress line per finished execution.
+  const progress = r.err.trim().split("\n");
+  expect(progress).toHaveLength(5);
+  expect(progress[4]).toMatch(/^\[5\/5\] joined day=2024-05-\d\d SUCCEEDED \d+(ms|\.\ds)$/);
+  const lines = r.out.trim().split("\n");
+  expect(lines[0]).toMatch(/^day\s+status\s+attempts\s+duration\s+error$/);
+  expect(lines.slice(1, 6).map((l) => l.split(/\s+/).slice(0, 3))).toEqual(
+    ["04", "05", "06", "07", "08"].map((d) => [`2024-05-${d}`, "SUCCEEDED", "1"]),
+  );
+  expect(lines[6]).toBe("joined: 5 executions: 5 succeeded");
+  expect(maxConcurrent()).toBe(2);
+  expect(readFileSync(log, "utf8").match(/^start/gm)).toHaveLength(5);
+  expect(JSON.parse((await run(local("executions", "joined", "--json"))).out)).toHaveLength(5);
+});
+
+test("backfill --json: parseable, nothing on stderr", async () => {
+  const r = await run(
+    local("backfill", "joined", "--from", "2024-05-04", "--to", "2024-05-08", "--concurrency", "2", "--json"),
+  );
+  expect(r.code).toBe(0);
+  expect(r.err).toBe("");
+  const summary = JSON.parse(r.out);
+  expect(summary).toMatchObject({
+    node: "joined",
+    dimension: "day",
+    from: "2024-05-04",
+    to: "2024-05-08",
+    concurrency: 2,
+    counts: { total: 5, succeeded: 5 },
+  });
+  expect(summary.executions).toHaveLength(5);
+  expect(summary.executions[0]).toEqual({
+    id: expect.stringMatching(/^joined-/),
+    dimensions: { day: "2024-05-04" },
+    status: "SUCCEEDED",
+    attempts: 1,
+    durationMs: expect.any(Number),
+    path: join(dir, "internal_data", "joined", "2024-05-04"),
+  });
+});
+
+test("backfill with a failing day exits 4 and lists it", async () => {
+  const r = await run(
+    local("backfill", "joined", "--from", "2024-05-01", "--to", "2024-05-05", "--concurrency", "3"),
+  );
+  expect(r.code).toBe(4);
+  expect(r.out).toMatch(/2024-05-03\s+FAILED\s+1\s+\S+\s+.*no data for 2024-05-03/);
+  expect(r.out).toContain("joined: 5 executions: 4 succeeded, 1 failed");
+  expect(r.err).toMatch(/joined day=2024-05-03 FAILED .*no data for 2024-05-03/);
+  const json = JSON.parse(
+    (await run(local("backfill", "joined", "--from", "2024-05-03", "--to", "2024-05-03", "--json"))).out,
+  );
+  expect(json.counts).toEqual({ total: 1, failed: 1 });
+});
+
+test("backfill on a terminal draws a progress bar", async () => {
+  const r = await run(local("backfill", "joined", "--from", "2024-05-04", "--to", "2024-05-05"), {
+    tty: true,
+  });
+  expect(r.code).toBe(0);
+  expect(r.err).toContain("\r");
+  expect(r.err).toMatch(/joined [█░]{30} 2\/2\n$/);
+});
+
+test("backfill over other dimensions: their declared filter, or --fixed", async () => {
+  const all = await run(
+    local("backfill", "per_region", "--from", "2024-05-01", "--to", "2024-05-02", "--json"),
+  );
+  expect(all.code).toBe(2);
+  expect(all.err).toBe(
+    'sluice local: node "per_region", dimension "n" declares no values to backfill over: give them with --fixed n=VALUE\n',
+  );
+  const r = await run(
+    local(
+      "backfill",
+      "per_region",
+      "--from",
+      "2024-05-01",
+      "--to",
+      "2024-05-02",
+      "--fixed",
+      "n=1,2",
+      "--json",
+    ),
+  );
+  expect(r.code).toBe(0);
+  const dims = JSON.parse(r.out).executions.map((e: { dimensions: unknown }) => e.dimensions);
+  expect(dims).toHaveLength(8);
+  expect(dims[0]).toEqual({ region: "EU", n: 1, day: "2024-05-01" });
+  expect(dims.slice(0, 4).every((d: { day: string }) => d.day === "2024-05-01")).toBe(true);
+  const fixed = await run(
+    local(
+      "backfill",
+      "per_region",
+      "--from",
+      "2024-05-01",
+      "--to",
+      "2024-05-02",
+      "--fixed",
+      "region=NA,n=7",
+      "--json",
+    ),
+  );
+  expect(JSON.parse(fixed.out).executions.map((e: { dimensions: unknown }) => e.dimensions)).toEqual([
+    { region: "NA", n: 7, day: "2024-05-01" },
+    { region: "NA", n: 7, day: "2024-05-02" },
+  ]);
+});
+
+test.each([
+  [["process", "nope", "2024-05-07"], 'unknown node "nope" (nodes: a, b, ev, joined, per_region)'],
+  [["process", "a"], 'node "a" takes 1 value (day: DATETIME %Y-%m-%d, in this order), got 0'],
+  [
+    ["process", "a", "2024-05-07", "x"],
+    'node "a" takes 1 value (day: DATETIME %Y-%m-%d, in this order), got 2: 2024-05-07 x',
+  ],
+  [
+    ["process", "a", "2024-13-01"],
+    'node "a", dimension "day" (DATETIME %Y-%m-%d): value "2024-13-01" does not match format "%Y-%m-%d": month 13 is out of range',
+  ],
+  [
+    ["execute", "per_region", "NA", "one", "2024-05-01"],
+    'node "per_region", dimension "n" (LONG): expected a LONG, got "one"',
+  ],
+  [
+    ["execute", "a", "2024-05-01"],
+    'node "a" (s3Dataset) is not a data node: execute takes one of joined, per_region',
+  ],
+  [["poll", "joined"], 'node "joined" takes 1 value (day: DATETIME %Y-%m-%d, in this order), got 0'],
+  [
+    ["frobnicate"],
+    'unknown action "frobnicate" (actions: process, execute, poll, pending, executions, backfill)',
+  ],
+  [
+    ["backfill", "joined", "--from", "2024-05-03"],
+    'backfill needs --from and --to (values of "day", %Y-%m-%d, inclusive)',
+  ],
+  [
+    ["backfill", "joined", "--from", "2024-05-03", "--to", "2024-05-01"],
+    "--from 2024-05-03 is after --to 2024-05-01",
+  ],
+  [
+    ["backfill", "joined", "--from", "2024-05-01", "--to", "2024-05-02", "--concurrency", "x"],
+    "--concurrency x: give a whole number of executions at a time, 1 or more",
+  ],
+  [["pending", "joined", "2024-05-01"], 'pending takes only <node>, got also "2024-05-01"'],
+  [
+    ["process", "a", "2024-05-01", "--datasets", "zz=/tmp"],
+    '--datasets: "zz" is not an s3Dataset or glueTable of the flow (a, b, ev)',
+  ],
+])("%j → one-line error, exit 2", async (args, message) => {
+  const r = await run(local(...args));
+  expect(r).toEqual({ code: 2, out: "", err: `sluice local: ${message}\n` });
+  expect(existsSync(log)).toBe(false);
+});
+
+test("--dir is required; a state folder in use is refused with exit 4", async () => {
+  const noDir = await run(["local", flow, "pending", "joined"]);
+  expect(noDir.code).toBe(2);
+  expect(noDir.err).toBe(
+    "sluice local: --dir DIR is required: the folder that keeps the local state and data between runs\n",
+  );
+
+  await run(local("pending", "joined"));
+  const lock = join(dir, ".sluice", "state", "LOCK");
+  writeFileSync(lock, `${process.pid}\n`); // a live process holds it
+  const busy = await run(local("pending", "joined"));
+  expect(busy.code).toBe(4);
+  expect(busy.err).toMatch(/^sluice local: .* is in use by another sluice process \(pid \d+\); .*\n$/);
+  writeFileSync(lock, "999999999\n"); // a process that is gone: taken over
+  expect((await run(local("pending", "joined"))).code).toBe(0);
+  expect(existsSync(lock)).toBe(false);
+});
+
+test("sluice help lists the local command", async () => {
+  expect((await run(["help"])).out).toContain("local <flow.ts> <action>");
+});
