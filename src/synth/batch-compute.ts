@@ -78,6 +78,8 @@ export const PREFIXES = {
 export const WILDCARD_STATEMENTS: Readonly<Record<string, string>> = {
   BatchGlueMetrics: "cloudwatch:PutMetricData has no resource-level permission (scoped by namespace)",
   BatchEmrRunJobFlow: "elasticmapreduce:RunJobFlow has no resource-level permission",
+  BatchEmrListClusters:
+    "elasticmapreduce:ListClusters has no resource-level permission (crash recovery finds a transient cluster by name)",
 };
 
 /** The AWS managed policy of the EMR service role (EMR on EC2). */
@@ -541,7 +543,7 @@ export class BatchCompute extends Construct {
       });
       roles.grant("router", {
         sid: "BatchGlueJobRuns",
-        actions: ["glue:StartJobRun", "glue:GetJobRun", "glue:BatchStopJobRun"],
+        actions: ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
         resources: Object.values(glueJobs).map((j) => j.arn),
       });
     }
@@ -726,6 +728,11 @@ export class BatchCompute extends Construct {
       roles.grant("router", {
         sid: "BatchEmrRunJobFlow",
         actions: ["elasticmapreduce:RunJobFlow"],
+        resources: ["*"],
+      });
+      roles.grant("router", {
+        sid: "BatchEmrListClusters",
+        actions: ["elasticmapreduce:ListClusters"],
         resources: ["*"],
       });
       roles.grant("router", {

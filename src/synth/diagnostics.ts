@@ -9,6 +9,12 @@
  * - a dashboard named after the application (body from a handlebars template): route metrics of every
  *   data node, the router Lambda, the dead-letter and internal queues, the routing table's throttles,
  *   the router's platform metrics, the engines the flow uses and the state of its alarms.
+ *
+ * The dashboard body is rendered with plain placeholders where Terraform values go (resource names,
+ * alarm ARNs, the EMR Serverless application id, region and environment in a module) and Terraform
+ * substitutes them: `replace(replace("<body>", "<placeholder 1>", <value 1>), …)`. Rendered with the
+ * tokens in it, the body would be resolved by cdktf's string tokenizer, whose time grows with the
+ * square of the string's length (seconds for the body of a 1,000-node flow).
  */
 import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
@@ -28,7 +34,7 @@ import { alarmsOfRule } from "../flow/model/alarm-rule";
 import { resourceNames } from "../flow/model/resource-names";
 import { platformMetricDimensions, routeMetricDimensions } from "../flow/model/route-metrics";
 import { BatchCompute, enginesOf, glueJobSpecs } from "./batch-compute";
-import { Construct } from "./cdktf";
+import { Construct, Fn, Token } from "./cdktf";
 import type { Naming } from "./naming";
 import type { Processor } from "./processor";
 import type { RoutingTable } from "./routing-table";
@@ -227,6 +233,10 @@ export class Diagnostics extends Construct {
 
   private dashboardBody(): string {
     const { model, naming, processor, routingTable } = this.props;
+    const values = new TerraformValues();
+    const $ = (value: string): string => values.placeholder(value);
+    const region = $(naming.region);
+    const environment = $(naming.environment);
     const app = naming.app;
     const ns = model.application.metricsNamespace;
     const period = this.props.dashboardPeriodSeconds ?? 300;
@@ -260,7 +270,7 @@ export class Diagnostics extends Construct {
         (name) => [ns, name, ...flat(platformMetricDimensions(app, "orchestration"))],
       ),
     });
-    const fn = processor.function.functionName;
+    const fn = $(processor.function.functionName);
     widgets.push({
       title: "Router Lambda",
       stat: "Sum",
@@ -280,19 +290,19 @@ export class Diagnostics extends Construct {
           "AWS/SQS",
           "ApproximateNumberOfMessagesVisible",
           "QueueName",
-          processor.deadLetterQueue.name,
+          $(processor.deadLetterQueue.name),
           { label: "DLQ depth" },
         ],
         [
           "AWS/SQS",
           "ApproximateNumberOfMessagesVisible",
           "QueueName",
-          processor.internalQueue.name,
+          $(processor.internalQueue.name),
           { label: "internal queue depth" },
         ],
       ],
     });
-    const table = routingTable.table.name;
+    const table = $(routingTable.table.name);
     widgets.push({
       title: "Routing table throttles",
       stat: "Sum",
@@ -314,7 +324,7 @@ export class Diagnostics extends Construct {
             "Glue",
             name,
             "JobName",
-            j.name,
+            $(j.name),
             "JobRunId",
             "ALL",
             "Type",
@@ -348,7 +358,7 @@ export class Diagnostics extends Construct {
           "AWS/EMRServerless",
           name,
           "ApplicationId",
-          emrApp.id,
+          $(emrApp.id),
         ]),
       });
     }
@@ -362,8 +372,8 @@ export class Diagnostics extends Construct {
       height: WIDGET_HEIGHT,
     }));
     const alarmArns = [
-      ...Object.values(this.metricAlarms).map((a) => a.arn),
-      ...Object.values(this.compositeAlarms).map((a) => a.arn),
+      ...Object.values(this.metricAlarms).map((a) => $(a.arn)),
+      ...Object.values(this.compositeAlarms).map((a) => $(a.arn)),
     ];
     const alarmsTop = HEADING_HEIGHT + Math.ceil(widgets.length / 2) * WIDGET_HEIGHT;
     const alarmWidgets: DashboardAlarmWidgetView[] = [];
@@ -378,9 +388,9 @@ export class Diagnostics extends Construct {
         height: WIDGET_HEIGHT,
       });
     }
-    return renderDashboardBody({
-      region: naming.region,
-      heading: `# Sluice ${app} (${naming.environment})\nRoutes: ${
+    const body = renderDashboardBody({
+      region,
+      heading: `# Sluice ${app} (${environment})\nRoutes: ${
         data.length === 0
           ? "none"
           : data.length <= ROUTE_WIDGETS_MAX
@@ -391,7 +401,53 @@ export class Diagnostics extends Construct {
       metricWidgets,
       alarmWidgets,
     });
+    return values.substitute(body);
   }
+}
+
+/**
+ * Terraform values (tokens) of the dashboard body behind plain placeholders, and the expression that
+ * puts them back: nested `replace()` calls on the rendered body, one per distinct value.
+ */
+class TerraformValues {
+  private readonly byValue = new Map<string, string>();
+
+  /** A placeholder for `value` when it is a token (the same one for the same token), else `value`. */
+  placeholder(value: string): string {
+    if (!Token.isUnresolved(value)) return value;
+    let p = this.byValue.get(value);
+    if (p === undefined) {
+      p = `@@sluice-value-${this.byValue.size + 1}@@`;
+      this.byValue.set(value, p);
+    }
+    return p;
+  }
+
+  /**
+   * `text` with every placeholder replaced by its value, as a Terraform expression (`text` itself
+   * when it has none). Every token of `text` must be behind a placeholder. The placeholders'
+   * `@@` occurs in none of the names Sluice writes into the body (application and node ids, AWS
+   * resource names).
+   */
+  substitute(text: string): string {
+    if (Token.isUnresolved(text)) {
+      throw new Error(
+        "the dashboard body holds a Terraform value without a placeholder (pass every token through placeholder())",
+      );
+    }
+    if (this.byValue.size === 0) return text;
+    let expression = hclString(text);
+    for (const [value, p] of this.byValue) expression = Fn.replace(expression, p, value);
+    return expression;
+  }
+}
+
+/**
+ * `text` escaped for a quoted Terraform string: backslashes and double quotes, and `%{` (a template
+ * directive). cdktf escapes `${` and newlines itself when it renders the function call.
+ */
+function hclString(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%\{/g, "%%{");
 }
 
 /** { a: "1", b: "2" } → ["a", "1", "b", "2"] (CloudWatch's metric array form). */

@@ -15,6 +15,7 @@ import {
   DescribeClusterCommand,
   DescribeStepCommand,
   EMRClient,
+  ListClustersCommand,
   ListStepsCommand,
   RunJobFlowCommand,
   TerminateJobFlowsCommand,
@@ -28,8 +29,10 @@ import {
 import {
   BatchStopJobRunCommand,
   GetJobRunCommand,
+  GetJobRunsCommand,
   GlueClient,
   StartJobRunCommand,
+  type JobRun,
 } from "@aws-sdk/client-glue";
 import { mockClient } from "aws-sdk-client-mock";
 import {
@@ -75,7 +78,9 @@ import {
 } from "../../src/runtime-bundle/aws/engines/glue-dispatcher";
 import {
   decodeSparkJobSpec,
+  encodeSparkJobSpec,
   SPEC_ARGUMENT,
+  sparkJobSpec,
   type SparkJobSpec,
 } from "../../src/runtime-bundle/aws/engines/spark-job-spec";
 
@@ -298,6 +303,7 @@ describe("GlueDispatcher", () => {
       dimensions: JOINED_OUT,
       env: "prod",
       config: { threshold: 10 },
+      targetIndex: 0,
       attempt: 1,
     });
   });
@@ -447,6 +453,135 @@ describe("GlueDispatcher", () => {
     await expect(dispatcher.kill("jr_1", joinedRequest())).rejects.toThrow(
       'sparkSql target 1 of node "joined": Glue BatchStopJobRun of jr_1 failed: InvalidInputException: done',
     );
+  });
+
+  // ---------------------------------------------------------------- Glue crash recovery
+
+  /** The spec a start of `request` sends, changed by `change`. */
+  const specOf = (request: DispatchRequest, change: Partial<SparkJobSpec> = {}): SparkJobSpec => ({
+    ...(sparkJobSpec(request) as SparkJobSpec),
+    ...change,
+  });
+  /** A run as GetJobRuns lists it, with `spec` in its arguments. */
+  const runOf = (
+    id: string,
+    spec: object | undefined,
+    state = "RUNNING",
+    extra: Partial<JobRun> = {},
+  ): JobRun => ({
+    Id: id,
+    JobName: "adpd-pipeline-glue-sql-4-0",
+    JobRunState: state as "RUNNING",
+    Arguments: {
+      ...(spec === undefined ? {} : { [SPEC_ARGUMENT]: encodeSparkJobSpec(spec as SparkJobSpec) }),
+      "--enable-glue-datacatalog": "true",
+    },
+    ...extra,
+  });
+
+  test("recover: the newest run of the request's execution, target and attempt; other runs are ignored", async () => {
+    const request = joinedRequest({}, { attempt: 2 });
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [
+        runOf("jr_other_execution", specOf(request, { executionId: "joined-someone-else" })),
+        runOf("jr_attempt_1", specOf(request, { attempt: 1 }), "FAILED"),
+        runOf("jr_attempt_3", specOf(request, { attempt: 3 })),
+        runOf("jr_other_target", specOf(request, { targetIndex: 1 })),
+        runOf("jr_not_sluice", undefined),
+        { ...runOf("jr_garbage", undefined), Arguments: { [SPEC_ARGUMENT]: "bm90IGpzb24=" } },
+        runOf("jr_mine", specOf(request)),
+        runOf("jr_mine_older", specOf(request), "FAILED"),
+      ],
+    });
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "jr_mine" });
+    expect(glue.commandCalls(GetJobRunsCommand).map((c) => c.args[0].input)).toEqual([
+      { JobName: "adpd-pipeline-glue-sql-4-0", MaxResults: 200 },
+    ]);
+    expect(glue.commandCalls(StartJobRunCommand)).toHaveLength(0);
+  });
+
+  test("recover: the run that start created is found by the spec start sent", async () => {
+    glue.on(StartJobRunCommand).resolves({ JobRunId: "jr_started" });
+    const request = joinedRequest({ workers: 4 });
+    await dispatcher.start(request);
+    const sent = glue.commandCalls(StartJobRunCommand)[0]?.args[0].input;
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [
+        { Id: "jr_started", JobName: sent?.JobName, JobRunState: "STARTING", Arguments: sent?.Arguments },
+      ],
+    });
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "jr_started" });
+  });
+
+  test.each([
+    ["WAITING", { status: "RUNNING", handle: "jr_mine" }],
+    ["SUCCEEDED", { status: "SUCCEEDED" }],
+    [
+      "FAILED",
+      {
+        status: "FAILED",
+        transient: false,
+        error:
+          'sparkSql target 1 of node "joined": Glue job run jr_mine ended FAILED: AnalysisException: no table',
+      },
+    ],
+  ])("recover: a run found %s is reported as poll would", async (state, expected) => {
+    const request = joinedRequest();
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [runOf("jr_mine", specOf(request), state, { ErrorMessage: "AnalysisException: no table" })],
+    });
+    expect(await dispatcher.recover(request)).toEqual(expected);
+  });
+
+  test("recover: undefined when no run of the attempt exists; pages through NextToken", async () => {
+    const request = joinedRequest();
+    glue
+      .on(GetJobRunsCommand)
+      .resolvesOnce({ JobRuns: [runOf("jr_1", specOf(request, { attempt: 2 }))], NextToken: "page-2" })
+      .resolvesOnce({ JobRuns: [runOf("jr_2", specOf(request, { executionId: "x" }))], NextToken: "page-3" })
+      .resolvesOnce({ JobRuns: [] });
+    expect(await dispatcher.recover(request)).toBeUndefined();
+    expect(glue.commandCalls(GetJobRunsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
+      undefined,
+      "page-2",
+      "page-3",
+    ]);
+
+    glue.reset();
+    glue
+      .on(GetJobRunsCommand)
+      .resolvesOnce({ JobRuns: [runOf("jr_1", specOf(request, { attempt: 2 }))], NextToken: "page-2" })
+      .resolvesOnce({ JobRuns: [runOf("jr_mine", specOf(request))], NextToken: "page-3" });
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "jr_mine" });
+    expect(glue.commandCalls(GetJobRunsCommand)).toHaveLength(2);
+  });
+
+  test("recover reads at most recoverPages pages (10 by default)", async () => {
+    const request = joinedRequest();
+    glue
+      .on(GetJobRunsCommand)
+      .resolves({ JobRuns: [runOf("jr_1", specOf(request, { attempt: 9 }))], NextToken: "more" });
+    expect(await dispatcher.recover(request)).toBeUndefined();
+    expect(glue.commandCalls(GetJobRunsCommand)).toHaveLength(10);
+    glue.resetHistory();
+    expect(
+      await new GlueDispatcher({ client, appName: APP, recoverPages: 2 }).recover(request),
+    ).toBeUndefined();
+    expect(glue.commandCalls(GetJobRunsCommand)).toHaveLength(2);
+  });
+
+  test("recover: a spec written before targetIndex was sent matches by the target's kind and code", async () => {
+    const request = joinedRequest();
+    const { targetIndex: _omitted, ...legacy } = specOf(request);
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [runOf("jr_other_code", { ...legacy, code: "SELECT 2" }), runOf("jr_legacy", legacy)],
+    });
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "jr_legacy" });
+  });
+
+  test("recover: an SDK error propagates (the router retries the recovery as a transient failure)", async () => {
+    glue.on(GetJobRunsCommand).rejects(sdkError("ThrottlingException"));
+    await expect(dispatcher.recover(joinedRequest())).rejects.toThrow("ThrottlingException happened");
   });
 });
 
@@ -1170,6 +1305,99 @@ describe("EmrDispatcher", () => {
       /the job spec does not fit: the EMR step's HadoopJarStep strings take \d+ characters with the base64-encoded --sluice_spec, over the limit of 10240 characters/,
     );
     expect(emr.calls()).toHaveLength(0);
+  });
+
+  // ---------------------------------------------------------------- EMR crash recovery
+
+  test("recover on a cluster: the step named after the execution, target and attempt", async () => {
+    emr.on(ListStepsCommand).resolves({
+      Steps: [
+        { Id: "s-ATTEMPT2", Name: "sluice-emr_daily-1c2d3e4f-0-2" },
+        { Id: "s-TARGET2", Name: "sluice-emr_daily-1c2d3e4f-1-1" },
+        { Id: "s-OTHER", Name: "sluice-emr_daily-99999999-0-1" },
+        { Id: "s-MINE", Name: STEP_NAME, Status: { State: "RUNNING" } },
+        { Id: "s-MINE-OLDER", Name: STEP_NAME },
+      ],
+    });
+    const request = emrRequest({ emr: { clusterId: "j-LONGRUNNING" } });
+    expect(dispatcher.stepName(request)).toBe(STEP_NAME);
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "j-LONGRUNNING/s-MINE" });
+    expect(emr.commandCalls(ListStepsCommand).map((c) => c.args[0].input)).toEqual([
+      { ClusterId: "j-LONGRUNNING" },
+    ]);
+    expect(emr.commandCalls(ListClustersCommand)).toHaveLength(0);
+    expect(emr.commandCalls(AddJobFlowStepsCommand)).toHaveLength(0);
+  });
+
+  test("recover on a cluster: pages through Marker; undefined when no step of the attempt; at most recoverPages", async () => {
+    const request = emrRequest({ emr: { clusterId: "j-1" } });
+    emr
+      .on(ListStepsCommand)
+      .resolvesOnce({ Steps: [{ Id: "s-1", Name: "sluice-emr_daily-1c2d3e4f-0-2" }], Marker: "m2" })
+      .resolvesOnce({ Steps: [{ Id: "s-0", Name: "other" }] });
+    expect(await dispatcher.recover(request)).toBeUndefined();
+    expect(emr.commandCalls(ListStepsCommand).map((c) => c.args[0].input)).toEqual([
+      { ClusterId: "j-1" },
+      { ClusterId: "j-1", Marker: "m2" },
+    ]);
+
+    emr.reset();
+    emr
+      .on(ListStepsCommand)
+      .resolvesOnce({ Steps: [{ Id: "s-2", Name: "other" }], Marker: "m2" })
+      .resolvesOnce({ Steps: [{ Id: "s-MINE", Name: STEP_NAME }], Marker: "m3" });
+    expect(await dispatcher.recover(request)).toEqual({ status: "RUNNING", handle: "j-1/s-MINE" });
+
+    emr.reset();
+    emr.on(ListStepsCommand).resolves({ Steps: [{ Id: "s-2", Name: "other" }], Marker: "more" });
+    const bounded = new EmrDispatcher({
+      client,
+      serviceRole: "r",
+      jobFlowRole: "p",
+      driverScript: "s3://d/driver.py",
+      recoverPages: 3,
+    });
+    expect(await bounded.recover(request)).toBeUndefined();
+    expect(emr.commandCalls(ListStepsCommand)).toHaveLength(3);
+  });
+
+  test("recover without a cluster: the transient cluster of that name among the active ones, then its step", async () => {
+    emr
+      .on(ListClustersCommand)
+      .resolvesOnce({
+        Clusters: [
+          { Id: "j-OTHER", Name: "sluice-emr_daily-1c2d3e4f-0-2" },
+          { Id: "j-ELSE", Name: "someone-elses-cluster" },
+        ],
+        Marker: "c2",
+      })
+      .resolvesOnce({ Clusters: [{ Id: "j-MINE", Name: STEP_NAME, Status: { State: "BOOTSTRAPPING" } }] });
+    emr.on(ListStepsCommand).resolves({ Steps: [{ Id: "s-1", Name: STEP_NAME }] });
+    expect(await dispatcher.recover(emrRequest())).toEqual({ status: "RUNNING", handle: "j-MINE/s-1" });
+    const states = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"];
+    expect(emr.commandCalls(ListClustersCommand).map((c) => c.args[0].input)).toEqual([
+      { ClusterStates: states },
+      { ClusterStates: states, Marker: "c2" },
+    ]);
+    expect(emr.commandCalls(ListStepsCommand)[0]?.args[0].input).toEqual({ ClusterId: "j-MINE" });
+    expect(emr.commandCalls(RunJobFlowCommand)).toHaveLength(0);
+  });
+
+  test("recover without a cluster: a cluster whose step is not listed (or not listable) yet is still the attempt's", async () => {
+    emr.on(ListClustersCommand).resolves({ Clusters: [{ Id: "j-MINE", Name: STEP_NAME }] });
+    emr.on(ListStepsCommand).resolvesOnce({ Steps: [] }).rejectsOnce(sdkError("ThrottlingException"));
+    expect(await dispatcher.recover(emrRequest())).toEqual({ status: "RUNNING", handle: "j-MINE/" });
+    expect(await dispatcher.recover(emrRequest())).toEqual({ status: "RUNNING", handle: "j-MINE/" });
+  });
+
+  test("recover without a cluster: undefined when no active cluster has the name; SDK errors propagate", async () => {
+    emr
+      .on(ListClustersCommand)
+      .resolves({ Clusters: [{ Id: "j-ELSE", Name: "sluice-emr_daily-1c2d3e4f-0-2" }] });
+    expect(await dispatcher.recover(emrRequest())).toBeUndefined();
+    expect(emr.commandCalls(ListStepsCommand)).toHaveLength(0);
+    emr.on(ListClustersCommand).rejects(sdkError("ThrottlingException"));
+    await expect(dispatcher.recover(emrRequest())).rejects.toThrow("ThrottlingException happened");
   });
 });
 

@@ -10,7 +10,7 @@
  * - A crash (a store or storage call that throws) injected at every call of a full trigger, then the
  *   redelivery SQS would make and the sweeper: no execution lost, none duplicated, nothing left
  *   pending or running. Likewise for an engine job whose handle was never recorded: recovered, not
- *   started twice.
+ *   started twice (a fake engine, and the real GlueDispatcher against a mocked Glue API).
  * - SQS batch semantics: poison messages dead-lettered, failing ones retried then dead-lettered.
  * - The direct invocation commands.
  */
@@ -21,6 +21,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  GetJobRunCommand,
+  GetJobRunsCommand,
+  GlueClient,
+  StartJobRunCommand,
+  type JobRun,
+} from "@aws-sdk/client-glue";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
@@ -297,7 +304,13 @@ interface World {
   takeTasks(): TaskMessage[];
 }
 
-async function newWorld(options: { model?: FlowModel; faults?: Faults } = {}): Promise<World> {
+/**
+ * `engine`: "fake" (default) runs Glue targets on the FakeEngine; "glue" leaves Glue to the service's
+ * own dispatcher (GlueDispatcher behind LazyDispatcher, as in Lambda), whose GlueClient the test mocks.
+ */
+async function newWorld(
+  options: { model?: FlowModel; faults?: Faults; engine?: "fake" | "glue" } = {},
+): Promise<World> {
   const table = `itest-${++tableCount}`;
   await createRoutingTable(dynamodb, table);
   const bucket = `itest-storage-${tableCount}`;
@@ -326,7 +339,7 @@ async function newWorld(options: { model?: FlowModel; faults?: Faults } = {}): P
       s3,
       sqs,
       clock,
-      dispatchers: { glue: engine },
+      dispatchers: options.engine === "glue" ? {} : { glue: engine },
       wrapStore: (store: Store) => faults.wrap(store, "store"),
       wrapStorage: (storage: Storage) => faults.wrap(storage, "storage"),
       metrics: new EmfMetrics({ namespace: "itest", application: "itest", write: () => undefined }),
@@ -798,6 +811,134 @@ describe("an engine job whose handle was never recorded", () => {
     expect(w.engine.starts).toHaveLength(1);
     await expectExactlyOnce(w, [g]);
   });
+});
+
+describe("a Glue job run whose id was never recorded (GlueDispatcher, mocked Glue API)", () => {
+  /**
+   * Glue behind every GlueClient: StartJobRun records a run (noting the store/storage call count it
+   * came at), GetJobRuns lists the job's runs newest first, two a page, GetJobRun answers RUNNING
+   * then SUCCEEDED. Runs that are not Sluice's are there from the start, and `foreign` adds newer ones.
+   */
+  function fakeGlue(faults: () => Faults) {
+    const mock = mockClient(GlueClient);
+    const runs: (JobRun & { polls: number })[] = [];
+    let startMark = 0;
+    const foreign = (n: number, newer = true): void => {
+      for (let k = 0; k < n; k++) {
+        const run = {
+          Id: `jr_foreign_${runs.length + 1}`,
+          JobName: "itest-glue-sql-4-0",
+          JobRunState: "SUCCEEDED" as const,
+          Arguments: { "--job-bookmark-option": "job-bookmark-disable" },
+          polls: 0,
+        };
+        if (newer) runs.unshift(run);
+        else runs.push(run);
+      }
+    };
+    const reset = (): void => {
+      runs.length = 0;
+      mock.resetHistory();
+      foreign(3, false);
+    };
+    reset();
+    mock
+      .on(StartJobRunCommand)
+      .callsFake((input: { JobName?: string; Arguments?: Record<string, string> }) => {
+        startMark = faults().calls;
+        const id = `jr_run_${runs.length + 1}`;
+        runs.unshift({
+          Id: id,
+          JobName: input.JobName,
+          JobRunState: "RUNNING",
+          Arguments: input.Arguments,
+          polls: 0,
+        });
+        return { JobRunId: id };
+      });
+    mock.on(GetJobRunsCommand).callsFake((input: { JobName?: string; NextToken?: string }) => {
+      const mine = runs.filter((r) => r.JobName === input.JobName);
+      const from = Number(input.NextToken ?? "0");
+      const page = mine.slice(from, from + 2).map(({ polls: _polls, ...run }) => run);
+      return { JobRuns: page, ...(from + 2 < mine.length ? { NextToken: String(from + 2) } : {}) };
+    });
+    mock.on(GetJobRunCommand).callsFake((input: { RunId?: string }) => {
+      const run = runs.find((r) => r.Id === input.RunId);
+      if (!run) throw Object.assign(new Error("no such run"), { name: "EntityNotFoundException" });
+      run.polls++;
+      return { JobRun: { Id: run.Id, JobRunState: run.polls > 1 ? "SUCCEEDED" : "RUNNING" } };
+    });
+    return {
+      mock,
+      starts: () => mock.commandCalls(StartJobRunCommand).length,
+      startMark: () => startMark,
+      reset,
+      foreign,
+    };
+  }
+
+  test.each([1, 2])(
+    "a crash %i call(s) after StartJobRun, before the run id is recorded: the sweeper finds the run, StartJobRun is called once",
+    async (after) => {
+      let faults = new Faults();
+      const glue = fakeGlue(() => faults);
+      try {
+        // Find the call index of the start, then crash `after` calls later (before the handle is written).
+        const probe = await newWorld({ model: flowModel("spark"), faults, engine: "glue" });
+        const g = GROUPS[3] as Group;
+        await probe.invoke(delivery(g.clicks, "eventbridge"));
+        await probe.invoke(delivery(g.orders, "eventbridge"));
+        expect(glue.starts()).toBe(1);
+        const startAt = glue.startMark();
+        glue.reset();
+
+        faults = new Faults();
+        const w = await newWorld({ model: flowModel("spark"), faults, engine: "glue" });
+        faults.crashAt = startAt + after;
+        await w.invoke(delivery(g.clicks, "eventbridge"));
+        await expect(w.invoke(delivery(g.orders, "eventbridge"))).rejects.toThrow(Crash);
+        expect(glue.starts()).toBe(1);
+        const runId = (await glue.mock.commandCalls(StartJobRunCommand)[0]?.returnValue)?.JobRunId;
+        expect(runId).toMatch(/^jr_run_/);
+        const [running] = await executions(w, "joined");
+        expect(running).toMatchObject({ status: "RUNNING" });
+        expect(running?.targets[0]?.handle).toBeUndefined();
+
+        // The job has run others since: the run is on the second page of GetJobRuns.
+        glue.foreign(2);
+        // Too early for the sweeper to take the dispatch over: the invocation might still be alive.
+        w.clock.t += 5 * MINUTE;
+        await w.sweep();
+        expect(glue.mock.commandCalls(GetJobRunsCommand)).toHaveLength(0);
+        // Past the dispatch timeout: the sweeper asks Glue and records the run.
+        w.clock.t += 15 * MINUTE;
+        await w.sweep();
+        expect(glue.mock.commandCalls(GetJobRunsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
+          undefined,
+          "2",
+        ]);
+        expect(glue.starts()).toBe(1);
+        expect((await executions(w, "joined"))[0]?.targets[0]).toMatchObject({
+          status: "RUNNING",
+          handle: runId,
+        });
+
+        // The polls come back through the internal queue until the run succeeds.
+        for (let i = 0; i < 5 && (await executions(w, "joined"))[0]?.status === "RUNNING"; i++) {
+          w.clock.t += 31_000;
+          for (const task of w.takeTasks())
+            expect(
+              (await w.invoke({ Records: [sqsRecord(JSON.stringify(task))] })).batchItemFailures,
+            ).toEqual([]);
+        }
+        expect(glue.mock.commandCalls(GetJobRunCommand).length).toBeGreaterThanOrEqual(2);
+        expect(glue.starts()).toBe(1);
+        await expectExactlyOnce(w, [g]);
+      } finally {
+        glue.mock.restore();
+      }
+    },
+  );
 });
 
 // ---------------------------------------------------------------- SQS batches and the DLQ

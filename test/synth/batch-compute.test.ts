@@ -410,12 +410,17 @@ describe("Glue", () => {
     });
   });
 
-  test("least privilege: the router can start, poll and stop exactly the application's Glue jobs", () => {
+  test("least privilege: the router can start, poll, list (crash recovery) and stop exactly the application's Glue jobs' runs", () => {
     const s = glue();
     const jobs = Object.keys(s.resources("aws_glue_job")).map((id) => `\${aws_glue_job.${id}.arn}`);
     const router = statements(s, "glue-app-router-policy");
     const runs = bySid(router, "BatchGlueJobRuns");
-    expect(arr(runs.Action).sort()).toEqual(["glue:BatchStopJobRun", "glue:GetJobRun", "glue:StartJobRun"]);
+    expect(arr(runs.Action).sort()).toEqual([
+      "glue:BatchStopJobRun",
+      "glue:GetJobRun",
+      "glue:GetJobRuns",
+      "glue:StartJobRun",
+    ]);
     expect(arr(runs.Resource).sort()).toEqual(jobs.sort());
     // No other statement of the router mentions Glue job runs.
     const others = router.filter(
@@ -711,7 +716,7 @@ describe("EMR", () => {
     );
   });
 
-  test("EMR on EC2: router environment and grants (RunJobFlow is the one action without resources)", () => {
+  test("EMR on EC2: router environment and grants (RunJobFlow and ListClusters are the actions without resources)", () => {
     const s = emr();
     const profileId = Object.keys(s.resources("aws_iam_instance_profile"))[0];
     const serviceId = idOf(s, "aws_iam_role", "name", "emr-app-emr-service-role");
@@ -725,6 +730,11 @@ describe("EMR", () => {
     const router = statements(s, "emr-app-router-policy");
     expect(bySid(router, "BatchEmrRunJobFlow")).toMatchObject({
       Action: "elasticmapreduce:RunJobFlow",
+      Resource: "*",
+    });
+    // Crash recovery finds a transient cluster by its name among the active clusters.
+    expect(bySid(router, "BatchEmrListClusters")).toMatchObject({
+      Action: "elasticmapreduce:ListClusters",
       Resource: "*",
     });
     expect(bySid(router, "BatchEmrSteps").Resource).toBe(

@@ -2,7 +2,8 @@
  * Diagnostics: metric alarms (single metric, metric math, extended statistics, other accounts),
  * composite alarms with the model's rendered rule, SNS actions, and the dashboard.
  */
-import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allOf, anyOf, Application, dim, not, prestoSql, sparkSql } from "sluice";
@@ -30,12 +31,12 @@ const BUNDLE = ((): string => {
   return dir;
 })();
 
-function synthApp(app: Application): { s: Synthesized; model: FlowModel } {
+function synthApp(app: Application, module = false): { s: Synthesized; model: FlowModel } {
   const root = mkdtempSync(join(tmpdir(), "sluice-diag-root-"));
   mkdirSync(join(root, "handlers"));
   writeFileSync(join(root, "handlers/page.ts"), "export async function page() { return undefined; }\n");
   const model = app.toModel();
-  return { s: synth({ app: { toModel: () => model, root }, bundleDir: BUNDLE }), model };
+  return { s: synth({ app: { toModel: () => model, root }, bundleDir: BUNDLE, module }), model };
 }
 
 /** Alarms of every shape, and Athena as the only engine. */
@@ -117,10 +118,81 @@ function topicRef(s: Synthesized): string {
   return `\${aws_sns_topic.${Object.keys(s.resources("aws_sns_topic"))[0]}.arn}`;
 }
 
-function dashboard(s: Synthesized): { widgets: { type: string; properties: Json }[] } {
-  return JSON.parse(String(s.only("aws_cloudwatch_dashboard").dashboard_body)) as {
-    widgets: { type: string; properties: Json }[];
+/**
+ * The value of a Terraform string in the JSON syntax as Terraform evaluates the dashboard body: a
+ * template that is one interpolation of nested `replace()` calls on a string literal, or plain text.
+ * References evaluate to their own interpolation (`${aws_sqs_queue.q.name}`), as they read in a body
+ * rendered with the tokens in it.
+ */
+function terraformString(text: string): string {
+  if (!text.startsWith("${")) return text;
+  let i = 2;
+  const take = (what: string): void => {
+    if (!text.startsWith(what, i))
+      throw new Error(`expected ${JSON.stringify(what)} at ${i}: ${text.slice(i, i + 40)}`);
+    i += what.length;
   };
+  const literal = (): string => {
+    take('"');
+    let out = "";
+    for (;;) {
+      const c = text[i];
+      if (c === undefined) throw new Error("unterminated string literal");
+      if (c === '"') break;
+      if (c === "\\") {
+        const e = text[i + 1] as string;
+        if (e === "u") {
+          out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+          i += 6;
+          continue;
+        }
+        const escapes: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
+        if (escapes[e] === undefined) throw new Error(`unknown escape \\${e}`);
+        out += escapes[e];
+        i += 2;
+      } else if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
+        out += `${c}{`;
+        i += 3;
+      } else {
+        out += c;
+        i += 1;
+      }
+    }
+    take('"');
+    return out;
+  };
+  const reference = /[A-Za-z_][\w.-]*/y;
+  const expression = (): string => {
+    if (text.startsWith("replace(", i)) {
+      take("replace(");
+      const str = expression();
+      take(", ");
+      const substring = expression();
+      take(", ");
+      const replacement = expression();
+      take(")");
+      return str.split(substring).join(replacement);
+    }
+    if (text[i] === '"') return literal();
+    reference.lastIndex = i;
+    const ref = reference.exec(text)?.[0];
+    if (ref === undefined) throw new Error(`unexpected ${text.slice(i, i + 40)}`);
+    i += ref.length;
+    return `\${${ref}}`;
+  };
+  const value = expression();
+  take("}");
+  if (i !== text.length) throw new Error(`trailing text after the interpolation: ${text.slice(i, i + 40)}`);
+  return value;
+}
+
+/** The dashboard body as Terraform evaluates it. */
+function dashboardText(s: Synthesized): string {
+  return terraformString(String(s.only("aws_cloudwatch_dashboard").dashboard_body));
+}
+
+function dashboard(s: Synthesized): { widgets: { type: string; properties: Json }[] } {
+  return JSON.parse(dashboardText(s)) as { widgets: { type: string; properties: Json }[] };
 }
 
 // ---------------------------------------------------------------- metric alarms
@@ -311,7 +383,7 @@ describe("dashboard", () => {
 
   test("router Lambda errors/throttles/duration, DLQ depth and routing table throttles", () => {
     const { s } = briefFlow();
-    const text = String(s.only("aws_cloudwatch_dashboard").dashboard_body);
+    const text = dashboardText(s);
     const fn = Object.keys(s.resources("aws_lambda_function"))[0];
     const dlq = Object.entries(s.resources("aws_sqs_queue")).find(([, q]) => String(q.name).endsWith("-dlq"));
     const table = Object.keys(s.resources("aws_dynamodb_table"))[0];
@@ -353,11 +425,11 @@ describe("dashboard", () => {
   });
 
   test("engine widgets for the engines used only: Glue jobs in the brief, Athena in the alarm flow", () => {
-    const briefText = String(briefFlow().s.only("aws_cloudwatch_dashboard").dashboard_body);
+    const briefText = dashboardText(briefFlow().s);
     expect(briefText).toContain("adpd-pipeline-glue-sql-4-0");
     expect(briefText).toContain("adpd-pipeline-glue-python-4-0");
     expect(briefText).not.toContain("AWS/Athena");
-    const alarmText = String(alarmFlow().s.only("aws_cloudwatch_dashboard").dashboard_body);
+    const alarmText = dashboardText(alarmFlow().s);
     expect(alarmText).toContain('WorkGroup=\\"alarm-app-athena\\"');
     expect(alarmText).not.toContain('"Glue"');
   });
@@ -410,6 +482,84 @@ describe("dashboard", () => {
     const routes = routeWidgets.flatMap((w) => (w.properties.metrics as unknown[][]).map((m) => m[5]));
     expect([...new Set(routes)].sort()).toEqual(ids);
   });
+
+  test("the body is one literal with placeholders, the Terraform values put in by one replace() each", () => {
+    for (const { s } of [alarmFlow(), briefFlow()]) {
+      const raw = String(s.only("aws_cloudwatch_dashboard").dashboard_body);
+      expect(raw.startsWith("${replace(replace(")).toBe(true);
+      expect(raw).not.toContain("TfToken");
+      // Function, two queues, table, every alarm (stack mode: region and environment are literals).
+      const alarms =
+        Object.keys(s.resources("aws_cloudwatch_metric_alarm")).length +
+        Object.keys(s.resources("aws_cloudwatch_composite_alarm")).length;
+      expect(raw.match(/replace\(/g)).toHaveLength(4 + alarms);
+      const text = dashboardText(s);
+      expect(text).not.toContain("@@sluice-value-");
+      expect(text).toContain('"region":"us-east-1"');
+    }
+  });
+
+  test("module mode: region and environment are Terraform values too", () => {
+    const { s } = synthApp(briefApp(), true);
+    const raw = String(s.only("aws_cloudwatch_dashboard").dashboard_body);
+    expect(raw).toContain(", var.environment)");
+    expect(raw).toMatch(/, data\.aws_region\.[\w-]+\.region\)/);
+    const body = dashboard(s);
+    expect(body.widgets[0]?.properties.markdown).toMatch(
+      /^# Sluice adpd-pipeline \(\$\{var\.environment\}\)\n/,
+    );
+    for (const w of body.widgets.slice(1)) expect(w.properties.region).toMatch(/^\$\{data\.aws_region\./);
+  });
+
+  /** A flow whose metrics namespace holds what a quoted Terraform string escapes. */
+  function oddNamespaceApp(): Application {
+    const app = new Application("odd-app", {
+      account: "111122223333",
+      region: "us-east-1",
+      metricsNamespace: 'Odd/"quoted" back\\slash %{directive} ${interpolation} @@ \u00e9',
+    });
+    const t = app.timer("tick", "rate(1 hour)", { dimension: "hour" });
+    app.data("a", { inputs: [t], compute: prestoSql("SELECT 1 AS one") });
+    return app;
+  }
+
+  test("quotes, backslashes, %{ and ${ in the body survive the literal", () => {
+    const { s, model } = synthApp(oddNamespaceApp());
+    const ns = model.application.metricsNamespace;
+    const metrics = dashboard(s).widgets.flatMap(
+      (w) => (w.properties.metrics as unknown[][] | undefined) ?? [],
+    );
+    expect(metrics.filter((m) => m[0] === ns)).toHaveLength(DASHBOARD_ROUTE_METRICS.length + 4);
+  });
+
+  const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" }).status === 0;
+  (terraform ? test : test.skip)(
+    "Terraform evaluates the replace() chain to the body these tests read (references as placeholders of their own)",
+    () => {
+      const { s } = synthApp(oddNamespaceApp(), true);
+      const raw = String(s.only("aws_cloudwatch_dashboard").dashboard_body);
+      // Each reference (the replacement of a replace()) becomes the string "${<reference>}".
+      const config = raw.replace(/, ((?:aws_\w+|data\.\w+|var)\.[\w.-]+)\)/g, ', "$$${$1}")');
+      expect(config).not.toBe(raw);
+      const dir = mkdtempSync(join(tmpdir(), "sluice-diag-tf-"));
+      writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ output: { body: { value: config } } }));
+      const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+      for (const args of [
+        ["init", "-input=false"],
+        ["apply", "-auto-approve", "-input=false"],
+      ]) {
+        const r = spawnSync("terraform", args, { cwd: dir, env, encoding: "utf8" });
+        expect({ args, status: r.status, stderr: r.stderr }).toMatchObject({ status: 0 });
+      }
+      const out = spawnSync("terraform", ["output", "-json", "body"], { cwd: dir, env, encoding: "utf8" });
+      expect(out.status).toBe(0);
+      const evaluated = JSON.parse(out.stdout) as string;
+      expect(evaluated).toBe(dashboardText(s));
+      expect(JSON.parse(evaluated)).toEqual(dashboard(s));
+      expect(readFileSync(join(dir, "terraform.tfstate"), "utf8")).toContain("body");
+    },
+    60_000,
+  );
 
   test("the template escapes titles as JSON and lays out widgets on the 24-column grid", () => {
     const body = renderDashboardBody({

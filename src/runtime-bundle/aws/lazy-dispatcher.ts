@@ -27,4 +27,10 @@ export class LazyDispatcher implements Dispatcher {
   async kill(handle: string, request: DispatchRequest): Promise<void> {
     await this.target.kill?.(handle, request);
   }
+
+  /** The engine's recovery; undefined (start again) for an engine without one, as without the wrapper. */
+  async recover(request: DispatchRequest): Promise<DispatchResult | undefined> {
+    const t = this.target;
+    return t.recover ? t.recover(request) : undefined;
+  }
 }

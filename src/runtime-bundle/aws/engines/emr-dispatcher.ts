@@ -6,17 +6,20 @@
  * start → AddJobFlowSteps or RunJobFlow (+ ListSteps for the step id); handle = `<clusterId>/<stepId>`
  * (`<clusterId>/` while the step id of a new cluster is not known yet; poll finds it by name);
  * poll → DescribeStep (+ DescribeCluster for why a step was cancelled); kill → CancelSteps, and
- * TerminateJobFlows for a transient cluster.
+ * TerminateJobFlows for a transient cluster; recover → ListSteps of the cluster (a transient one found
+ * by its name through ListClusters), the step named after the request's execution, target and attempt.
  */
 import {
   AddJobFlowStepsCommand,
   CancelStepsCommand,
   DescribeClusterCommand,
   DescribeStepCommand,
+  ListClustersCommand,
   ListStepsCommand,
   RunJobFlowCommand,
   TerminateJobFlowsCommand,
   type Cluster,
+  type ClusterState,
   type EMRClient,
   type RunJobFlowCommandInput,
   type Step,
@@ -39,6 +42,7 @@ export const EMR_STEP_LIMIT_CHARS = 10_240;
 export const DEFAULT_EMR_RELEASE_LABEL = "emr-7.1.0";
 export const DEFAULT_EMR_INSTANCE_TYPE = "m5.xlarge";
 export const DEFAULT_EMR_CORE_INSTANCES = 2;
+export const DEFAULT_EMR_RECOVER_PAGES = 10;
 
 export interface EmrDispatcherProps {
   readonly client: EMRClient;
@@ -56,11 +60,25 @@ export interface EmrDispatcherProps {
   readonly stepLookupAttempts?: number;
   /** Waits between those tries. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Pages of ListSteps (newest steps first) and of ListClusters (active clusters), 50 entries each,
+   * that `recover` looks through before it concludes that the attempt never started.
+   * @default DEFAULT_EMR_RECOVER_PAGES
+   */
+  readonly recoverPages?: number;
 }
 
 const NAME_MAX = 256;
 const RUNNING_STATES: ReadonlySet<string> = new Set(["PENDING", "RUNNING", "CANCEL_PENDING"]);
 const ENDED_CLUSTER_STATES: ReadonlySet<string> = new Set(["TERMINATED", "TERMINATED_WITH_ERRORS"]);
+/** Clusters that have not terminated yet: where `recover` looks for a transient cluster. */
+const ACTIVE_CLUSTER_STATES: readonly ClusterState[] = [
+  "STARTING",
+  "BOOTSTRAPPING",
+  "RUNNING",
+  "WAITING",
+  "TERMINATING",
+];
 /** Cluster state change reasons that are AWS-side conditions (instances lost or not provisioned in time). */
 const TRANSIENT_CLUSTER_CODES: ReadonlySet<string> = new Set([
   "INTERNAL_ERROR",
@@ -77,7 +95,10 @@ interface Handle {
 export class EmrDispatcher implements Dispatcher {
   constructor(private readonly props: EmrDispatcherProps) {}
 
-  /** Name of the step of one attempt of a target (also the transient cluster's name). */
+  /**
+   * Name of the step of one attempt of a target (also the transient cluster's name):
+   * `sluice-<executionId>-<targetIndex>-<attempt>`, what `recover` finds the step and cluster by.
+   */
   stepName(request: DispatchRequest): string {
     return boundedName(
       ["sluice", request.executionId, String(request.targetIndex), String(request.attempt)],
@@ -244,6 +265,31 @@ export class EmrDispatcher implements Dispatcher {
     );
   }
 
+  /**
+   * The step that a start of this request (same execution, target and attempt) added before its
+   * invocation died, found by its name: on the target's cluster, or on the transient cluster of that
+   * name among the active clusters (a cluster that has already terminated is not looked for). Its
+   * handle as RUNNING (poll tells how it is doing), or undefined when there is none within
+   * `recoverPages` pages. SDK errors propagate.
+   */
+  async recover(request: DispatchRequest): Promise<DispatchResult | undefined> {
+    const name = this.stepName(request);
+    const pages = Math.max(1, this.props.recoverPages ?? DEFAULT_EMR_RECOVER_PAGES);
+    const clusterId = request.target.params.emr?.clusterId;
+    if (clusterId !== undefined) {
+      const stepId = await this.findStep(clusterId, name, pages);
+      return stepId === undefined
+        ? undefined
+        : { status: "RUNNING", handle: formatHandle({ clusterId, stepId }) };
+    }
+    const cluster = await this.findActiveCluster(name, pages);
+    if (cluster === undefined) return undefined;
+    // The cluster exists for this step alone: it is the attempt's, whether its step is listed yet or not
+    // (poll looks the step up by name, as after a start).
+    const stepId = (await this.findStep(cluster, name, pages).catch(() => undefined)) ?? "";
+    return { status: "RUNNING", handle: formatHandle({ clusterId: cluster, stepId }) };
+  }
+
   async kill(handle: string, request: DispatchRequest): Promise<void> {
     const h = parseHandle(handle);
     if (h === undefined) throw new Error(`${targetLabel(request)}: malformed EMR handle "${handle}"`);
@@ -281,10 +327,10 @@ export class EmrDispatcher implements Dispatcher {
     );
   }
 
-  /** Id of the step named `name` on a cluster (the newest, if several), or undefined. */
-  private async findStep(clusterId: string, name: string): Promise<string | undefined> {
+  /** Id of the step named `name` on a cluster (the newest, if several) within `pages` pages, or undefined. */
+  private async findStep(clusterId: string, name: string, pages = Infinity): Promise<string | undefined> {
     let marker: string | undefined;
-    do {
+    for (let page = 0; page < pages; page++) {
       const out = await this.props.client.send(
         new ListStepsCommand({ ClusterId: clusterId, ...(marker === undefined ? {} : { Marker: marker }) }),
       );
@@ -292,7 +338,26 @@ export class EmrDispatcher implements Dispatcher {
       const hit = out.Steps?.find((s) => s.Name === name && s.Id !== undefined);
       if (hit?.Id !== undefined) return hit.Id;
       marker = out.Marker;
-    } while (marker !== undefined && marker !== "");
+      if (marker === undefined || marker === "") return undefined;
+    }
+    return undefined;
+  }
+
+  /** Id of the active cluster named `name` within `pages` pages of ListClusters, or undefined. */
+  private async findActiveCluster(name: string, pages: number): Promise<string | undefined> {
+    let marker: string | undefined;
+    for (let page = 0; page < pages; page++) {
+      const out = await this.props.client.send(
+        new ListClustersCommand({
+          ClusterStates: [...ACTIVE_CLUSTER_STATES],
+          ...(marker === undefined ? {} : { Marker: marker }),
+        }),
+      );
+      const hit = out.Clusters?.find((c) => c.Name === name && c.Id !== undefined && c.Id !== "");
+      if (hit?.Id !== undefined) return hit.Id;
+      marker = out.Marker;
+      if (marker === undefined || marker === "") return undefined;
+    }
     return undefined;
   }
 

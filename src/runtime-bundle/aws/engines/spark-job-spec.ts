@@ -39,6 +39,12 @@ export interface SparkJobSpec {
   readonly dimensions: Dimensions;
   readonly env: string;
   readonly config: Readonly<Record<string, JsonValue>>;
+  /**
+   * 0-based position of the target in the node's compute list. The driver ignores it; crash recovery
+   * (GlueDispatcher.recover) tells a run of one target from another's by it. Absent from specs written
+   * before it was added.
+   */
+  readonly targetIndex: number;
   /** 1 for the first attempt. */
   readonly attempt: number;
 }
@@ -76,6 +82,7 @@ export function sparkJobSpec(request: DispatchRequest): SparkJobSpec | string {
     dimensions: request.output.dimensions,
     env: request.env,
     config: request.config,
+    targetIndex: request.targetIndex,
     attempt: request.attempt,
   };
 }
