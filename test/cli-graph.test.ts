@@ -338,7 +338,7 @@ test("narrowing to several values, shift links, custom and platform metrics, nes
     comparison: "GreaterThanThreshold",
   });
   const throttles = app.alarm("throttles", {
-    metric: app.platformMetrics("system").get("StoreThrottles"),
+    metric: app.platformMetrics("system").get("DispatchErrors"),
     threshold: 1,
     comparison: "GreaterThanOrEqualToThreshold",
   });

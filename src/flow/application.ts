@@ -250,6 +250,7 @@ export class Application implements NodeOwner {
     const environments: Record<string, EnvironmentModel> = {};
     for (const [name, env] of this.environments)
       environments[name] = this.environmentModel(issues, name, env);
+    checkBindingConsistency(issues, environments);
     this.lastFunctions = functions;
     const model: FlowModel = canonicalize({
       schemaVersion: FLOW_MODEL_SCHEMA_VERSION,
@@ -371,6 +372,16 @@ export class Application implements NodeOwner {
         );
       }
     }
+    for (const [key, value] of Object.entries(env.config ?? {})) {
+      const problem = jsonProblem(value);
+      if (problem !== undefined) {
+        issues.add(
+          { ...loc, field: `config ${key}` },
+          "environment.config",
+          `config values are JSON (strings, finite numbers, booleans, null, arrays and plain objects): ${problem}`,
+        );
+      }
+    }
     const compute: Record<string, ComputeParamsModel> = {};
     for (const [id, params] of Object.entries(env.compute ?? {})) {
       if (this.nodes.get(id)?.kind !== "data") {
@@ -398,4 +409,73 @@ export class Application implements NodeOwner {
       compute,
     };
   }
+}
+
+/**
+ * Binding fields that change where a dataset's data is. A dataset bound with one of them in some
+ * environment must bind it in every environment (even to the flow's own value): otherwise promoting the
+ * flow would silently read the other environment's data from the flow's default location. `format` and
+ * `encryptionKey` describe the data rather than locate it and may be bound in one environment only.
+ */
+export const LOCATION_BINDING_FIELDS = [
+  "account",
+  "region",
+  "bucket",
+  "prefix",
+  "database",
+  "table",
+] as const;
+
+function checkBindingConsistency(
+  issues: IssueCollector,
+  environments: Readonly<Record<string, EnvironmentModel>>,
+): void {
+  const names = Object.keys(environments).sort();
+  const bound = (env: string, dataset: string): Set<string> => {
+    const b = (environments[env]?.datasets[dataset] ?? {}) as Readonly<Record<string, unknown>>;
+    return new Set(LOCATION_BINDING_FIELDS.filter((f) => b[f] !== undefined));
+  };
+  const datasets = [...new Set(names.flatMap((n) => Object.keys(environments[n]?.datasets ?? {})))].sort();
+  for (const dataset of datasets) {
+    for (const here of names) {
+      const mine = bound(here, dataset);
+      const elsewhere: string[] = [];
+      for (const other of names) {
+        if (other === here) continue;
+        const missing = [...bound(other, dataset)].filter((f) => !mine.has(f));
+        if (missing.length > 0) elsewhere.push(`"${other}" (${missing.join(", ")})`);
+      }
+      if (elsewhere.length === 0) continue;
+      issues.addIssue({
+        path: `environments.${here}.datasets.${dataset}`,
+        code: "environment.binding-missing",
+        message: `environments.${here}, dataset "${dataset}": bound in ${elsewhere.join(", ")} but not here`,
+      });
+    }
+  }
+}
+
+/** Why a config value is not JSON, or undefined when it is. */
+function jsonProblem(value: unknown, at = "value"): string | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number")
+    return Number.isFinite(value) ? undefined : `${at} is ${String(value)}, not a finite number`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = jsonProblem(value[i] as unknown, `${at}[${i}]`);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      return `${at} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`;
+    for (const [k, v] of Object.entries(value)) {
+      const p = jsonProblem(v, `${at}.${k}`);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  return `${at} is ${value === undefined ? "undefined" : `a ${typeof value}`}`;
 }

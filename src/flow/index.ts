@@ -68,7 +68,9 @@ export { flowModelSchema, FLOW_MODEL_SCHEMA_ID } from "./model/schema";
 export * from "./model/flow-model";
 export type {
   InlineCompute,
+  InlineConfig,
   InlineContext,
+  InlineDataset,
   InlineInput,
   InlineOutput,
   HookEvent,

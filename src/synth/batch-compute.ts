@@ -411,7 +411,7 @@ export class BatchCompute extends Construct {
     this.model = model;
     this.naming = naming;
     this.storage = storage;
-    this.bindings = model.environments[naming.environment]?.datasets ?? {};
+    this.bindings = model.environments[naming.environmentName]?.datasets ?? {};
     this.engines = enginesOf(model);
     const app = naming.app;
     const tags = naming.tags();
@@ -457,7 +457,7 @@ export class BatchCompute extends Construct {
     const glueJobs: Record<string, GlueJob> = {};
     this.glueJobs = glueJobs;
     if (uses("glue")) {
-      const specs = glueJobSpecs(model, naming.environment);
+      const specs = glueJobSpecs(model, naming.environmentName);
       for (const s of specs) {
         if (Number(s.glueVersion) < 1) {
           throw new SynthError(

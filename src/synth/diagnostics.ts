@@ -319,7 +319,7 @@ export class Diagnostics extends Construct {
         title: "Glue jobs: tasks",
         stat: "Sum",
         period,
-        metrics: glueJobSpecs(model, naming.environment).flatMap((j) =>
+        metrics: glueJobSpecs(model, naming.environmentName).flatMap((j) =>
           ["glue.driver.aggregate.numCompletedTasks", "glue.driver.aggregate.numFailedTasks"].map((name) => [
             "Glue",
             name,

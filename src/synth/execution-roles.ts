@@ -59,7 +59,7 @@ export class ExecutionRoles extends Construct {
       for (const t of n.compute) {
         t.permissions.forEach((p, i) =>
           this.grant(roleOfEngine(t.engine), {
-            sid: sid(`User${n.id}${i + 1}`),
+            sid: sid(`User${n.id}Target${n.compute.indexOf(t) + 1}Permission${i + 1}`),
             effect: p.effect,
             actions: p.actions,
             resources: p.resources,
@@ -98,10 +98,21 @@ export class ExecutionRoles extends Construct {
       new IamRolePolicy(this, `${role}-policy`, {
         name: this.props.naming.name(`${role}-policy`, 128),
         role: this.role(role).id,
-        policy: policyDocument(statements),
+        policy: policyDocument(uniqueSids(statements)),
       });
     }
   }
+}
+
+/** IAM rejects a policy whose statement ids repeat: later repeats get a numeric suffix. */
+function uniqueSids(statements: readonly Statement[]): Statement[] {
+  const seen = new Map<string, number>();
+  return statements.map((st) => {
+    if (st.sid === undefined) return st;
+    const n = (seen.get(st.sid) ?? 0) + 1;
+    seen.set(st.sid, n);
+    return n === 1 ? st : { ...st, sid: `${st.sid}${n}` };
+  });
 }
 
 function sid(text: string): string {

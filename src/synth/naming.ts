@@ -15,6 +15,11 @@ export class Naming {
     readonly environment: string,
     readonly account: string,
     readonly region: string,
+    /**
+     * The synthesized environment as declared (never a token): the key of `model.environments` whose
+     * dataset bindings and compute sizing synth applies. @default environment
+     */
+    readonly environmentName: string = environment,
   ) {
     this.app = model.application.name;
   }

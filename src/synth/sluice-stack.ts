@@ -83,13 +83,15 @@ export class SluiceStack extends TerraformStack {
       // A module is the same in every account: what differs comes from the caller's provider and variables.
       account = new DataAwsCallerIdentity(this, "account").accountId;
       region = new DataAwsRegion(this, "region").region; // provider 6: `name` is deprecated
+      // A module synthesized for a declared environment has no default, so that the modules of two
+      // environments differ only where their bindings do; the caller names the environment.
       environment = new TerraformVariable(this, "environment", {
         type: "string",
-        default: envName,
+        ...(props.environment === undefined ? { default: envName } : {}),
         description: "Environment name: tags, and the config the router gives user code",
       }).stringValue;
     }
-    this.naming = new Naming(this.model, environment, account, region);
+    this.naming = new Naming(this.model, environment, account, region, envName);
 
     if (props.module) {
       // Satisfies cdktf's provider check; the module writer drops provider blocks (the caller passes its own).

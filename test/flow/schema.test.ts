@@ -218,7 +218,7 @@ function everyShapeApp(): Application {
     comparison: "LessThanOrEqualToThreshold",
   });
   const throttles = app.alarm("throttles", {
-    metric: app.platformMetrics("system").get("StoreThrottles"),
+    metric: app.platformMetrics("system").get("DispatchErrors"),
     threshold: 1,
     comparison: "GreaterThanOrEqualToThreshold",
     alarmName: "every-shape-store-throttles",

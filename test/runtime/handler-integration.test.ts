@@ -220,7 +220,7 @@ class Faults {
         const v = Reflect.get(t, p, receiver) as unknown;
         if (typeof v !== "function") return v;
         const fn = v as (...args: unknown[]) => unknown;
-        if (p === "partitionPath" || p === "constructor") return fn.bind(t);
+        if (p === "partitionPath" || p === "datasetRoot" || p === "constructor") return fn.bind(t);
         return (...args: unknown[]) =>
           this.around(`${prefix}.${String(p)}`, () => fn.apply(t, args) as Promise<unknown>);
       },

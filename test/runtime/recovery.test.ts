@@ -40,7 +40,7 @@ class Faults {
         const v = Reflect.get(t, p, receiver) as unknown;
         if (typeof v !== "function") return v;
         const fn = v as (...args: unknown[]) => Promise<unknown>;
-        if (p === "partitionPath") return fn.bind(t);
+        if (p === "partitionPath" || p === "datasetRoot") return fn.bind(t);
         return (...args: unknown[]) => {
           if (++this.calls === this.crashAt) return Promise.reject(new Crash(`before ${String(p)}`));
           return fn.apply(t, args);

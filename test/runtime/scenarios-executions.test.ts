@@ -1027,12 +1027,13 @@ describe("inline context and output", () => {
     const rt = await start(app);
     await rt.process(events.at("NA", DAY));
     expect(seen).toHaveLength(1);
-    expect(seen[0]?.ctx).toEqual({
+    expect(seen[0]?.ctx).toMatchObject({
       dimensions: { region: "NA", day: DAY },
       env: "local",
-      config: {},
       attempt: 1,
     });
+    // config: a callable record (ctx.config("key")), empty here
+    expect(Object.keys(seen[0]?.ctx.config ?? { missing: 1 })).toEqual([]);
     const { path } = await rt.poll(out.at("NA", DAY));
     expect(path).toBe(seen[0]?.output.paths[0]);
     expect(path).toBe(join(rt.dir, "internal_data", "out", "NA", DAY));
@@ -1044,7 +1045,10 @@ describe("inline context and output", () => {
     const { app, events, out } = flow(seen);
     const rt = await start(app, { env: "prod" });
     await rt.process(events.at("NA", DAY));
-    expect(seen[0]?.ctx).toMatchObject({ env: "prod", config: { threshold: 10, owner: "data-platform" } });
+    expect(seen[0]?.ctx.env).toBe("prod");
+    // ctx.config is a callable record: compare its values
+    expect({ ...seen[0]?.ctx.config }).toEqual({ threshold: 10, owner: "data-platform" });
+    expect(seen[0]?.ctx.config("threshold")).toBe(10);
     const { path } = await rt.poll(out.at("NA", DAY));
     expect(readdirSync(path as string)).toContain("part-00000.csv");
 
@@ -1052,7 +1056,8 @@ describe("inline context and output", () => {
     const second = flow(explicit);
     const rt2 = await start(second.app, { env: "prod", config: { threshold: 3 } });
     await rt2.process(second.events.at("NA", DAY));
-    expect(explicit[0]?.ctx).toMatchObject({ env: "prod", config: { threshold: 3 } });
+    expect(explicit[0]?.ctx.env).toBe("prod");
+    expect({ ...explicit[0]?.ctx.config }).toEqual({ threshold: 3 });
   });
 
   test("a re-run clears the output partition before it starts", async () => {

@@ -339,8 +339,20 @@ describe("Glue", () => {
 
   test("an environment's glueVersion override adds that version's job", () => {
     const app = glueFlow();
-    app.environment("next", { account: ACCOUNT, region: REGION, compute: { c: { glueVersion: "5.0" } } });
-    app.environment("py5", { account: ACCOUNT, region: REGION, compute: { b: { glueVersion: "5.0" } } });
+    // Every environment binds what "prod" binds (a location bound in one environment only is invalid).
+    const datasets = { events: { bucket: "raw", prefix: "ev" } };
+    app.environment("next", {
+      account: ACCOUNT,
+      region: REGION,
+      datasets,
+      compute: { c: { glueVersion: "5.0" } },
+    });
+    app.environment("py5", {
+      account: ACCOUNT,
+      region: REGION,
+      datasets,
+      compute: { b: { glueVersion: "5.0" } },
+    });
     const model = app.toModel();
     expect(glueJobSpecs(model, "next").map((j) => j.name)).toHaveLength(3);
     expect(glueJobSpecs(model, "py5").map((j) => j.name)).toContain("glue-app-glue-python-5-0");

@@ -177,3 +177,21 @@ describe("stack", () => {
     ]);
   });
 });
+
+test("statement ids are unique in every role policy (IAM rejects repeats)", () => {
+  const a = new Application("sid-test", { account: "111122223333", region: "us-east-1" });
+  const ev = a.s3Dataset("ev", { bucket: "raw-ev", dimensions: { day: dim.datetime() } });
+  const perm = { actions: ["s3:GetObject"], resources: ["arn:aws:s3:::other/*"] };
+  a.data("report", {
+    inputs: [ev],
+    compute: [sparkSql("SELECT 1", { permissions: [perm] }), sparkSql("SELECT 2", { permissions: [perm] })],
+  });
+  a.data("re_port", { inputs: [ev], compute: sparkSql("SELECT 3", { permissions: [perm] }) });
+  const out = synth({ app: a }, "sids");
+  for (const p of Object.values(out.resources("aws_iam_role_policy"))) {
+    const sids = policy(p.policy)
+      .Statement.map((x) => x.Sid)
+      .filter((x) => x !== undefined);
+    expect(new Set(sids).size).toBe(sids.length);
+  }
+});

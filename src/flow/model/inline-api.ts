@@ -2,7 +2,7 @@
  * The call signature of user inline code (inline compute and hooks), shared by the DSL (to type what
  * users pass) and the router (which calls it).
  */
-import type { DimensionValue, JsonValue } from "./flow-model";
+import type { DataFormat, DimensionValue, JsonValue, NodeKind } from "./flow-model";
 
 export interface InlineInput {
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
@@ -15,13 +15,72 @@ export interface InlineOutput {
   readonly paths: readonly [string];
 }
 
+/**
+ * The environment's config values: a record (`ctx.config.threshold`, `Object.keys(ctx.config)`,
+ * `{ ...ctx.config }`) that is also callable, as the Spark driver's `config(key, default)`:
+ * `ctx.config("threshold")` is the value; a dotted key `"db.host"` not present as such reaches into
+ * nested objects; a missing key gives `fallback` (undefined when not given).
+ */
+export type InlineConfig = Readonly<Record<string, JsonValue>> &
+  ((key: string, fallback?: JsonValue) => JsonValue | undefined);
+
+/** What `ctx.dataset(name)` tells about an input alias or a dataset of the flow. */
+export interface InlineDataset {
+  /** Node id of the dataset. */
+  readonly node: string;
+  readonly kind: NodeKind;
+  /**
+   * The folder (LocalRuntime) or s3:// URI (AWS) that holds every partition of the dataset, under the
+   * current environment's binding; absent when unknown (a glueTable without a known location).
+   */
+  readonly location?: string;
+  /** For an input alias of the running node: its partition paths, tip first. */
+  readonly paths?: readonly string[];
+  /** For an input alias of the running node: its (tip) dimensions. */
+  readonly dimensions?: Readonly<Record<string, DimensionValue>>;
+  readonly format?: DataFormat;
+}
+
 export interface InlineContext {
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
   /** Environment name the flow runs in ("local" in LocalRuntime unless chosen). */
   readonly env: string;
-  readonly config: Readonly<Record<string, JsonValue>>;
+  readonly config: InlineConfig;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /**
+   * An input alias of the running node, else a dataset (s3Dataset, glueTable, data node) of the flow
+   * by id, located under the current environment; throws for any other name. Absent in hooks.
+   */
+  readonly dataset?: (name: string) => InlineDataset;
+}
+
+/** The config values as an InlineConfig: a callable record. */
+export function inlineConfig(values: Readonly<Record<string, JsonValue>>): InlineConfig {
+  const fn = (key: string, fallback?: JsonValue): JsonValue | undefined => {
+    if (Object.hasOwn(values, key)) return values[key];
+    let node: JsonValue | undefined = values as JsonValue;
+    for (const part of key.split(".")) {
+      if (node === null || typeof node !== "object" || Array.isArray(node) || !Object.hasOwn(node, part))
+        return fallback;
+      node = node[part];
+    }
+    return node;
+  };
+  // Only config keys are visible as properties: no own `name`/`length`, nothing inherited
+  // (`ctx.config.name` is a config value or undefined, never the function's name).
+  delete (fn as { name?: string }).name;
+  delete (fn as { length?: number }).length;
+  Object.setPrototypeOf(fn, null);
+  for (const [key, value] of Object.entries(values)) {
+    Object.defineProperty(fn, key, { value, enumerable: true, writable: false, configurable: false });
+  }
+  // JSON.stringify(ctx.config) and String(ctx.config) behave as for a plain record.
+  const plain = (): Record<string, JsonValue> => ({ ...values });
+  if (!Object.hasOwn(values, "toJSON")) Object.defineProperty(fn, "toJSON", { value: plain });
+  if (!Object.hasOwn(values, "toString"))
+    Object.defineProperty(fn, "toString", { value: () => JSON.stringify(values) });
+  return Object.freeze(fn) as unknown as InlineConfig;
 }
 
 export type InlineCompute = (

@@ -38,7 +38,7 @@ export const PLATFORM_METRIC_NAMES: Readonly<Record<PlatformMetricGroup, readonl
     "ExecutionsSucceeded",
     "SweeperRuns",
   ],
-  system: ["DispatchErrors", "DispatchLatency", "RouterErrors", "StoreLatency", "StoreThrottles"],
+  system: ["DispatchErrors", "RouterErrors"],
 };
 
 export function defaultMetricsNamespace(application: string): string {
@@ -55,4 +55,9 @@ export function platformMetricDimensions(
   group: PlatformMetricGroup,
 ): Record<string, string> {
   return { Application: application, Component: group };
+}
+
+/** The group a platform metric belongs to (its Component dimension). */
+export function platformMetricGroup(name: string): PlatformMetricGroup {
+  return PLATFORM_METRIC_NAMES.system.includes(name) ? "system" : "orchestration";
 }

@@ -2,7 +2,16 @@
  * Route and platform metrics as CloudWatch Embedded Metric Format log lines: no PutMetricData calls
  * on the hot path; CloudWatch extracts the metrics from the router's log group.
  */
+import {
+  platformMetricDimensions,
+  platformMetricGroup,
+  routeMetricDimensions,
+  type PlatformMetricGroup,
+} from "../../flow/model/route-metrics";
 import type { MetricsSink } from "../core/hooks";
+
+/** Key prefix of platform metric groups in the counters (route ids never contain it). */
+const PLATFORM = "$platform:";
 
 export interface EmfMetricsProps {
   readonly namespace: string;
@@ -18,7 +27,8 @@ export class EmfMetrics implements MetricsSink {
   constructor(private readonly props: EmfMetricsProps) {}
 
   emit(route: string | undefined, name: string, value = 1): void {
-    const key = route ?? "";
+    // Platform metrics carry their Component (orchestration/system), as platformMetrics() reads them.
+    const key = route === undefined ? `${PLATFORM}${platformMetricGroup(name)}` : route;
     const m = this.counts.get(key) ?? new Map<string, number>();
     m.set(name, (m.get(name) ?? 0) + value);
     this.counts.set(key, m);
@@ -29,10 +39,12 @@ export class EmfMetrics implements MetricsSink {
     const write = this.props.write ?? ((line: string) => console.log(line));
     const timestamp = (this.props.now ?? Date.now)();
     for (const [route, metrics] of this.counts) {
-      const dims =
-        route === ""
-          ? { Application: this.props.application }
-          : { Application: this.props.application, Route: route };
+      const dims = route.startsWith(PLATFORM)
+        ? platformMetricDimensions(
+            this.props.application,
+            route.slice(PLATFORM.length) as PlatformMetricGroup,
+          )
+        : routeMetricDimensions(this.props.application, route);
       const line: Record<string, unknown> = {
         _aws: {
           Timestamp: timestamp,

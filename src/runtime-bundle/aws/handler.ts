@@ -144,7 +144,8 @@ export function createService(
   const envName = env.SLUICE_ENV ?? "default";
   const datasets =
     parseJsonEnv<Record<string, { bucket?: string; prefix?: string }>>(env.SLUICE_DATASETS) ?? {};
-  const config: Readonly<Record<string, JsonValue>> = model.environments[envName]?.config ?? {};
+  const declared = Object.hasOwn(model.environments, envName) ? model.environments[envName] : undefined;
+  const config: Readonly<Record<string, JsonValue>> = declared?.config ?? {};
   const clock = overrides.clock ?? systemClock;
   const sqs = overrides.sqs ?? lazySqsClient();
   const scheduler = env.SLUICE_INTERNAL_QUEUE_URL
@@ -180,7 +181,7 @@ export function createService(
     dispatchers,
     clock,
     scheduler: scheduler ?? { schedule: () => undefined },
-    environment: { name: envName, config },
+    environment: { name: envName, config, compute: declared?.compute ?? {} },
     hooks: async (ref, event, ctx) => {
       await (resolve(ref) as HookFunction)(event, ctx);
     },

@@ -79,6 +79,15 @@ export class S3Storage implements Storage {
     } while (token !== undefined);
   }
 
+  /**
+   * The s3:// URI of a node's data: the bucket's internal_data, or where the environment binds a
+   * dataset; undefined for a glueTable without a known location.
+   */
+  datasetRoot(node: NodeModel): string | undefined {
+    if (node.kind === "glueTable" && this.props.tableLocations?.[node.id] === undefined) return undefined;
+    return this.root(node);
+  }
+
   private root(node: NodeModel): string {
     switch (node.kind) {
       case "data":

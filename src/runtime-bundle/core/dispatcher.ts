@@ -9,6 +9,7 @@ import type {
   JsonValue,
   SignalKind,
 } from "../../flow/model/flow-model";
+import type { InlineDataset } from "../../flow/model/inline-api";
 import type { Dimensions } from "./signal";
 
 export interface DispatchInput {
@@ -33,6 +34,11 @@ export interface DispatchRequest {
   readonly output: { readonly dimensions: Dimensions; readonly path: string; readonly format: DataFormat };
   readonly env: string;
   readonly config: Readonly<Record<string, JsonValue>>;
+  /**
+   * What `ctx.dataset(name)` answers: every input alias of the node, and every dataset (s3Dataset,
+   * glueTable, data node) of the flow by id, located under the current environment. @default none
+   */
+  readonly datasets?: Readonly<Record<string, InlineDataset>>;
 }
 
 export type DispatchResult =

@@ -1,7 +1,7 @@
 /**
  * Side channels of the router: user hooks, route/platform metrics, and the scheduler of deferred work.
  */
-import type { CodeRefModel, JsonValue } from "../../flow/model/flow-model";
+import type { CodeRefModel, ComputeParamsModel, JsonValue } from "../../flow/model/flow-model";
 import type { HookEvent, InlineContext } from "../../flow/model/inline-api";
 
 /** Runs a user hook; errors are the hook's own and never fail the execution. */
@@ -76,4 +76,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export interface RuntimeEnvironment {
   readonly name: string;
   readonly config: Readonly<Record<string, JsonValue>>;
+  /**
+   * The environment's compute sizing by data node id, merged over each target's own params when it is
+   * dispatched (model.environments[name].compute). @default none
+   */
+  readonly compute?: Readonly<Record<string, ComputeParamsModel>>;
 }

@@ -2,7 +2,12 @@
  * Calling user inline code with the contract's arguments: (inputs, output, ctx). A throw is a user
  * error (retried up to `retries`), never transient.
  */
-import type { InlineCompute, InlineInput } from "../../flow/model/inline-api";
+import {
+  inlineConfig,
+  type InlineCompute,
+  type InlineDataset,
+  type InlineInput,
+} from "../../flow/model/inline-api";
 import type { DispatchRequest, DispatchResult } from "./dispatcher";
 
 export async function callInline(fn: InlineCompute, request: DispatchRequest): Promise<DispatchResult> {
@@ -16,12 +21,34 @@ export async function callInline(fn: InlineCompute, request: DispatchRequest): P
       {
         dimensions: request.output.dimensions,
         env: request.env,
-        config: request.config,
+        config: inlineConfig(request.config),
         attempt: request.attempt,
+        dataset: datasetLookup(request),
       },
     );
     return { status: "SUCCEEDED" };
   } catch (e) {
     return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
   }
+}
+
+/** ctx.dataset(name): an input alias of the node, else a dataset of the flow by id. */
+export function datasetLookup(request: DispatchRequest): (name: string) => InlineDataset {
+  const known = request.datasets ?? {};
+  return (name) => {
+    if (Object.hasOwn(known, name)) return known[name] as InlineDataset;
+    const input = Object.hasOwn(request.inputs, name) ? request.inputs[name] : undefined;
+    if (input !== undefined) {
+      return {
+        node: input.node,
+        kind: input.kind === "s3" ? "s3Dataset" : input.kind === "internal" ? "data" : input.kind,
+        paths: input.paths,
+        dimensions: input.dimensions,
+        ...(input.format === undefined ? {} : { format: input.format }),
+      } as InlineDataset;
+    }
+    throw new Error(
+      `ctx.dataset("${name}"): no input alias of node "${request.node.id}" and no dataset of the flow has that name`,
+    );
+  };
 }

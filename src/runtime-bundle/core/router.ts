@@ -4,15 +4,23 @@
  * LocalRuntime and the Lambda handler drive the same code.
  */
 import type {
+  ComputeParamsModel,
   DataNodeModel,
   DimensionFilterModel,
   DimensionModel,
   DimensionValue,
   Engine,
   HookName,
+  NodeKind,
+  NodeModel,
 } from "../../flow/model/flow-model";
 import { coerceDimensionValue, sameValue } from "../../flow/model/dimension-value";
-import type { HookEvent, InlineContext } from "../../flow/model/inline-api";
+import {
+  inlineConfig,
+  type HookEvent,
+  type InlineContext,
+  type InlineDataset,
+} from "../../flow/model/inline-api";
 import type { CustomMapperResolver } from "../../flow/model/mapper";
 import { CHECKPOINT_METRIC, ROUTE_METRIC_OF_HOOK } from "../../flow/model/route-metrics";
 import type { Clock } from "./clock";
@@ -490,6 +498,7 @@ export class Router {
         : { ...r, status: "RUNNING", targets: r.targets.map((t, j) => (j === 0 ? claimedTarget(t) : t)) },
     );
     if (!running) return { record: (await store.getExecution(id))?.value, claimed: false, existing: false };
+    this.props.metrics?.emit(undefined, "ExecutionsStarted");
     await storage.clear(running.path);
     await this.hook(route, "onExecBegin", { dimensions: running.dimensions, executionId: id });
     this.scheduleCheckpoints(route, id);
@@ -534,6 +543,7 @@ export class Router {
     try {
       return await this.dispatcher(route, i).start(this.request(route, record, i));
     } catch (e) {
+      this.props.metrics?.emit(undefined, "DispatchErrors");
       return { status: "FAILED", error: errorText(e), transient: false };
     } finally {
       this.inFlight.delete(flight);
@@ -555,6 +565,7 @@ export class Router {
         ? await d.poll(handle, this.request(route, record, i))
         : { status: "FAILED", error: "engine cannot be polled", transient: false };
     } catch (e) {
+      this.props.metrics?.emit(undefined, "DispatchErrors");
       return { status: "FAILED", error: errorText(e), transient: true };
     } finally {
       this.inFlight.delete(flight);
@@ -926,17 +937,50 @@ export class Router {
         reference: !input.trigger,
       };
     }
+    const target = route.node.compute[i] as DataNodeModel["compute"][number];
+    const sizing = this.props.environment.compute?.[route.id];
     return {
       executionId: record.id,
       node: route.node,
-      target: route.node.compute[i] as DataNodeModel["compute"][number],
+      target:
+        sizing === undefined ? target : { ...target, params: mergeComputeParams(target.params, sizing) },
       targetIndex: i,
       attempt: record.attempts,
       inputs,
       output: { dimensions: record.dimensions, path: record.path, format: route.node.format },
       env: this.props.environment.name,
       config: this.props.environment.config,
+      datasets: this.datasetsOf(inputs),
     };
+  }
+
+  /** ctx.dataset(name): the flow's datasets by id (where the storage knows them), then the inputs by alias. */
+  private datasetsOf(inputs: Readonly<Record<string, DispatchInput>>): Record<string, InlineDataset> {
+    const out: Record<string, InlineDataset> = {};
+    const storage = this.props.storage;
+    const locate = (node: NodeModel): string | undefined => storage.datasetRoot?.(node);
+    for (const node of Object.values(this.props.table.model.nodes)) {
+      if (node.kind !== "s3Dataset" && node.kind !== "glueTable" && node.kind !== "data") continue;
+      const location = locate(node);
+      out[node.id] = {
+        node: node.id,
+        kind: node.kind,
+        ...(location === undefined ? {} : { location }),
+        ...(node.kind === "glueTable" ? {} : { format: node.format }),
+      };
+    }
+    for (const [alias, input] of Object.entries(inputs)) {
+      const known = out[input.node];
+      out[alias] = {
+        node: input.node,
+        kind: known?.kind ?? (this.props.table.model.nodes[input.node]?.kind as NodeKind),
+        ...(known?.location === undefined ? {} : { location: known.location }),
+        paths: input.paths,
+        dimensions: input.dimensions,
+        ...(input.format === undefined ? {} : { format: input.format }),
+      };
+    }
+    return out;
   }
 
   private dispatcher(route: Route, i: number): Dispatcher {
@@ -1097,6 +1141,7 @@ export class Router {
    */
   async sweep(): Promise<void> {
     const { store, clock } = this.props;
+    this.props.metrics?.emit(undefined, "SweeperRuns");
     for (const route of this.table.routes.values()) {
       for (const key of await store.bucketKeys(route.id)) {
         const current = await store.getBucket(route.id, key);
@@ -1156,7 +1201,7 @@ export class Router {
     const ctx: InlineContext = {
       dimensions: event.dimensions,
       env: this.props.environment.name,
-      config: this.props.environment.config,
+      config: inlineConfig(this.props.environment.config),
       attempt,
     };
     try {
@@ -1262,4 +1307,21 @@ function since(r: ExecutionRecord): { since?: number } {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A target's params with an environment's sizing merged over them: scalars replace, `emr`, `sparkArgs`
+ * and `extra` merge key by key.
+ */
+export function mergeComputeParams(own: ComputeParamsModel, sizing: ComputeParamsModel): ComputeParamsModel {
+  const merged: Record<string, unknown> = { ...own };
+  for (const [key, value] of Object.entries(sizing) as [keyof ComputeParamsModel, unknown][]) {
+    if (value === undefined) continue;
+    if ((key === "emr" || key === "sparkArgs" || key === "extra") && typeof value === "object") {
+      merged[key] = { ...(own[key] ?? {}), ...value };
+    } else {
+      merged[key] = value;
+    }
+  }
+  return merged as ComputeParamsModel;
 }

@@ -8,6 +8,11 @@ import type { Dimensions } from "./signal";
 export interface Storage {
   /** Path (filesystem path or s3:// URI) of one partition of a node. */
   partitionPath(node: NodeModel, dimensions: Dimensions): string;
+  /**
+   * The folder or s3:// URI holding every partition of a data-holding node (s3Dataset, glueTable, data),
+   * or undefined when it is not known (a glueTable without a known location).
+   */
+  datasetRoot?(node: NodeModel): string | undefined;
   /** True when the partition is complete: its completion marker exists, or (no marker) it has any data object. */
   exists(path: string, completion: string | null): Promise<boolean>;
   /** Writes the completion marker of a partition (creating the partition folder if needed). */

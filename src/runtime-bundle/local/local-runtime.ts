@@ -60,9 +60,15 @@ export interface LocalRuntimeOptions {
   readonly compute?: Readonly<Record<string, InlineCompute>>;
   /** Engines to use instead of the local ones (fakes in tests). */
   readonly engines?: Readonly<Partial<Record<Engine, Dispatcher>>>;
-  /** Environment name seen by user code. @default "local" */
+  /**
+   * The environment to run as: user code sees its name, its config, and the router applies its compute
+   * sizing (`environment(name, { compute })`) to every target it dispatches. Its dataset bindings are
+   * S3 locations and do not apply locally: external datasets live in `datasets` folders. A name the
+   * flow does not declare is an error unless it is "local" or `config` is given.
+   * @default "local" (no environment: no config, the nodes' own compute params)
+   */
   readonly env?: string;
-  /** Config seen by user code. @default the named environment's config, else {} */
+  /** Config seen by user code, instead of the environment's. @default the named environment's config, else {} */
   readonly config?: Readonly<Record<string, JsonValue>>;
   /** Start of the virtual clock, epoch ms. @default 2024-01-01T00:00:00Z */
   readonly startTime?: number;
@@ -118,6 +124,16 @@ export class LocalRuntime {
     };
     const batch = new LocalBatchDispatcher(this.duckdb, options.compute ?? {});
     const envName = options.env ?? "local";
+    const declared = Object.hasOwn(this.model.environments, envName)
+      ? this.model.environments[envName]
+      : undefined;
+    if (declared === undefined && envName !== "local" && options.config === undefined) {
+      const known = Object.keys(this.model.environments);
+      throw new Error(
+        `LocalRuntime: environment "${envName}" is not declared in ${this.model.application.name} ` +
+          `(declared: ${known.length ? known.join(", ") : "none"}); declare it with app.environment(), or pass config`,
+      );
+    }
     const metrics: MetricsSink = {
       emit: (route, name, value = 1) => {
         const key = route === undefined ? name : `${route}.${name}`;
@@ -143,7 +159,8 @@ export class LocalRuntime {
       scheduler: this.clock,
       environment: {
         name: envName,
-        config: options.config ?? this.model.environments[envName]?.config ?? {},
+        config: options.config ?? declared?.config ?? {},
+        compute: declared?.compute ?? {},
       },
       hooks: async (ref, event, ctx) => {
         await (resolveCode(ref) as HookFunction)(event, ctx);
