@@ -367,14 +367,20 @@ describe("sluice synth --env", () => {
     });
   }, 120_000);
 
-  test("with bindings, the modules differ exactly in the bound bucket and prefix", () => {
+  test("with bindings, the modules are identical too: locations are a variable the caller sets", () => {
     const app = flow(true);
     const dev = mainTf(app, "dev");
-    const prod = mainTf(app, "prod");
-    expect(prod).not.toBe(dev);
-    expect(dev).toContain("devbucket");
+    expect(mainTf(app, "prod")).toBe(dev);
+    expect(dev).not.toContain("devbucket");
     expect(dev).not.toContain("prodbucket");
-    const asDev = prod.replaceAll("prodbucket", "devbucket").replaceAll("prod-events", "dev-events");
-    expect(asDev).toBe(dev);
+    const json = JSON.parse(dev) as {
+      variable: Record<string, Record<string, unknown>>;
+      locals: Record<string, Record<string, Record<string, string>>>;
+    };
+    // The flow's own location is the default; the router and the rules read local.datasets.
+    expect(json.variable.datasets?.default).toEqual({ events: { bucket: "raw", prefix: "events" } });
+    expect(json.locals.datasets?.events?.bucket).toContain("local.dataset_bindings");
+    expect(dev).toContain("${local.datasets.events.bucket}");
+    expect(dev).toContain("${jsonencode(local.datasets)}");
   }, 120_000);
 });

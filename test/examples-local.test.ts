@@ -88,8 +88,44 @@ test("the examples folder holds exactly the examples this file runs", () => {
   expect(readdirSync(EXAMPLES).filter((d) => !d.endsWith(".md"))).toEqual([
     "alarm-reactor",
     "daily-aggregation",
+    "two-apps",
     "two-region-join",
   ]);
+});
+
+test("two-apps: the upstream's daily totals reach the downstream's ranking in a LocalRuntime pair", async () => {
+  const downstream = load("two-apps");
+  let upstream: Application | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    upstream = (require(join(EXAMPLES, "two-apps", "upstream.ts")) as { default: Application }).default;
+  });
+  const up = upstream as Application;
+  const rawDir = join(tmp, "raw");
+  const day = "2024-05-07";
+  await writeParquet(join(rawDir, `dt=${day}`, "part-0.parquet"), [
+    { order_id: 1, store_id: 1, amount: 10 },
+    { order_id: 2, store_id: 2, amount: 30 },
+    { order_id: 3, store_id: 1, amount: 5 },
+  ]);
+  await fs.writeFile(join(rawDir, `dt=${day}`, "_SUCCESS"), "");
+  const upRt = await LocalRuntime.start(up, { dir: join(tmp, "up"), datasets: { raw_orders: rawDir } });
+  const downRt = (await LocalRuntime.start(downstream, { dir: join(tmp, "down") })).subscribe(upRt);
+  try {
+    await upRt.process(node(up, "raw_orders").at(day));
+    const ranking = node(downstream, "store_ranking");
+    const [execution] = await downRt.executions(ranking);
+    expect(execution?.status).toBe("SUCCEEDED");
+    const out = await downRt.poll(ranking.at(day));
+    expect(out.path).toBe(join(tmp, "down", "internal_data", "store_ranking", day));
+    expect((await readParquet(out.path as string, "rank")).map(numbers)).toEqual([
+      { store_id: 2, revenue: 30, rank: 1 },
+      { store_id: 1, revenue: 15, rank: 2 },
+    ]);
+  } finally {
+    await downRt.stop();
+    await upRt.stop();
+  }
 });
 
 test("daily-aggregation: orders of 7 days + stores table → 7-day revenue per store on DuckDB", async () => {

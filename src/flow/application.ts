@@ -36,6 +36,7 @@ import {
   FLOW_MODEL_SCHEMA_VERSION,
   type ComputeParamsModel,
   type DatasetBindingModel,
+  type DownstreamModel,
   type Engine,
   type EnvironmentModel,
   type FlowModel,
@@ -46,6 +47,7 @@ import {
 import { defaultMetricsNamespace, type PlatformMetricGroup } from "./model/route-metrics";
 import type { Node, NodeOwner } from "./node";
 import { Timer, type TimerProps } from "./timer";
+import { Upstream, type UpstreamDataNode, type UpstreamProps } from "./upstream";
 
 export interface ApplicationProps {
   /** Account the application is deployed to by default. */
@@ -57,6 +59,12 @@ export interface ApplicationProps {
   readonly enginePriority?: readonly Engine[];
   /** CloudWatch namespace of route and platform metrics. @default "Sluice/<name>" */
   readonly metricsNamespace?: string;
+}
+
+export interface DownstreamProps {
+  /** Account the downstream application is deployed to. */
+  readonly account: string;
+  readonly region: string;
 }
 
 export interface EnvironmentProps {
@@ -76,6 +84,8 @@ export class Application implements NodeOwner {
   readonly root: string;
   private readonly nodes = new Map<string, Node>();
   private readonly environments = new Map<string, EnvironmentProps>();
+  private readonly downstreams = new Map<string, DownstreamProps>();
+  private readonly upstreams = new Map<string, Upstream>();
   private readonly declarationIssues = new IssueCollector();
   private lastFunctions = new LocalFunctionRegistry();
 
@@ -98,6 +108,39 @@ export class Application implements NodeOwner {
     }
     this.environments.set(name, props);
     return this;
+  }
+
+  /**
+   * Authorizes a downstream application to read this application's data nodes and receive their
+   * signals (synth grants its account bucket/KMS read access and forwards the events to its bus).
+   */
+  authorizeDownstream(name: string, props: DownstreamProps): this {
+    if (this.downstreams.has(name)) {
+      this.declarationIssues.add(
+        { section: `downstream.${name}` },
+        "downstream.duplicate",
+        `downstream application "${name}" authorized twice`,
+      );
+    }
+    this.downstreams.set(name, props);
+    return this;
+  }
+
+  /**
+   * Imports an upstream application from its published FlowModel manifest; `.node(id)` of the result
+   * is one of its data nodes, usable as an input. The upstream must authorize this application.
+   */
+  importUpstream(name: string, props: UpstreamProps): Upstream {
+    if (this.upstreams.has(name)) {
+      this.declarationIssues.add(
+        { section: `upstreams.${name}` },
+        "upstream.duplicate",
+        `upstream application "${name}" imported twice`,
+      );
+    }
+    const upstream = new Upstream(name, props, this.root, (n: UpstreamDataNode) => this.declare(n));
+    this.upstreams.set(name, upstream);
+    return upstream;
   }
 
   s3Dataset(id: string, props: S3DatasetProps): S3Dataset {
@@ -241,6 +284,7 @@ export class Application implements NodeOwner {
     const functions = new LocalFunctionRegistry();
     const ctx = this.createContext(issues, functions);
     this.checkApplication(issues);
+    const downstream = this.checkCollaboration(issues);
     this.checkCycles(issues);
     const nodes: Record<string, NodeModel> = {};
     for (const node of this.nodes.values()) {
@@ -259,6 +303,7 @@ export class Application implements NodeOwner {
         account: this.props.account,
         region: this.props.region,
         metricsNamespace: ctx.app.metricsNamespace,
+        ...(downstream.length === 0 ? {} : { downstream }),
       },
       environments,
       nodes,
@@ -332,6 +377,50 @@ export class Application implements NodeOwner {
       if (!ENGINES.includes(e))
         issues.add(loc, "compute.engine", `enginePriority: "${e}" is not one of ${ENGINES.join(", ")}`);
     }
+  }
+
+  /** Validates authorized downstreams (returned sorted by name) and imported upstreams. */
+  private checkCollaboration(issues: IssueCollector): DownstreamModel[] {
+    const downstream: DownstreamModel[] = [];
+    for (const [name, d] of this.downstreams) {
+      const loc = { section: `downstream.${name}` };
+      if (!APP_NAME.test(name)) {
+        issues.add(
+          loc,
+          "downstream.name",
+          `name "${name}" is not an application name (2-40 lowercase letters, digits and -)`,
+        );
+      }
+      const a = accountError(d.account);
+      if (a) issues.add(loc, "aws.account", a);
+      const r = regionError(d.region);
+      if (r) issues.add(loc, "aws.region", r);
+      downstream.push({ name, account: d.account, region: d.region });
+    }
+    downstream.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    for (const [name, u] of this.upstreams) {
+      const loc = { section: `upstreams.${name}` };
+      const a = accountError(u.props.account);
+      if (a) issues.add(loc, "aws.account", a);
+      const r = regionError(u.props.region);
+      if (r) issues.add(loc, "aws.region", r);
+      if (u.model.application.name !== name) {
+        issues.add(
+          loc,
+          "upstream.manifest",
+          `the manifest is application "${u.model.application.name}", not "${name}"`,
+        );
+      }
+      const authorized = (u.model.application.downstream ?? []).some((d) => d.account === this.props.account);
+      if (!authorized) {
+        issues.add(
+          loc,
+          "upstream.unauthorized",
+          `upstream "${name}" does not authorize "${this.name}" (account ${this.props.account}): add app.authorizeDownstream("${this.name}", { account: "${this.props.account}", region: "${this.props.region}" }) to "${name}"`,
+        );
+      }
+    }
+    return downstream;
   }
 
   private checkCycles(issues: IssueCollector): void {

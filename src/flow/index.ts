@@ -1,5 +1,11 @@
 /** The flow DSL: everything a user needs to declare a flow and get its FlowModel. */
-export { Application, type ApplicationProps, type EnvironmentProps } from "./application";
+export {
+  Application,
+  type ApplicationProps,
+  type DownstreamProps,
+  type EnvironmentProps,
+} from "./application";
+export { Upstream, UpstreamDataNode, type UpstreamProps, type UpstreamDataNodeProps } from "./upstream";
 export {
   dim,
   type DimensionSpec,

@@ -49,7 +49,7 @@ import { renderDimensionValue } from "../flow/model/dimension-value";
 import { resourceNames } from "../flow/model/resource-names";
 import { AssetType, Construct, TerraformAsset } from "./cdktf";
 import type { ExecutionRoles, RoleName } from "./execution-roles";
-import type { Naming } from "./naming";
+import { datasetRef, type Naming } from "./naming";
 import { assumeRolePolicy, keyPolicy, logsKeyStatement, policyDocument, type Statement } from "./policy";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
@@ -359,6 +359,8 @@ function columnsOf(node: NodeModel, format: DataFormat): { name: string; type: s
 interface S3Location {
   readonly bucket: string;
   readonly prefix: string;
+  /** Module mode: `<prefix>/` or "" (a Terraform expression), as the prefix is the caller's. */
+  readonly keyPrefix?: string;
   readonly account: string;
   readonly region: string;
   readonly encryptionKey?: string;
@@ -803,9 +805,12 @@ export class BatchCompute extends Construct {
   private s3Location(node: S3DatasetNodeModel): S3Location {
     const b = this.bindings[node.id] ?? {};
     const key = b.encryptionKey ?? node.encryptionKey;
+    // A module reads the location from its `datasets` variable; the caller passes the bindings.
+    const located = this.naming.datasetsFromVariable
+      ? this.naming.s3Location(node)
+      : { bucket: b.bucket ?? node.bucket, prefix: b.prefix ?? node.prefix };
     return {
-      bucket: b.bucket ?? node.bucket,
-      prefix: b.prefix ?? node.prefix,
+      ...located,
       account: b.account ?? node.account,
       region: b.region ?? node.region,
       format: b.format ?? node.format,
@@ -819,8 +824,9 @@ export class BatchCompute extends Construct {
       ...node,
       account: b.account ?? node.account,
       region: b.region ?? node.region,
-      database: b.database ?? node.database,
-      table: b.table ?? node.table,
+      ...(this.naming.datasetsFromVariable
+        ? (({ database, table }) => ({ database, table }))(this.naming.glueTableLocation(node))
+        : { database: b.database ?? node.database, table: b.table ?? node.table }),
     };
   }
 
@@ -846,14 +852,32 @@ export class BatchCompute extends Construct {
   private readStatements(sidPrefix: string, inputs: InputSet): Statement[] {
     const out: Statement[] = [];
     const byBucket = new Map<string, string[]>();
+    const keyPrefixes = new Map<string, string>();
     for (const l of inputs.s3) {
       const prefixes = byBucket.get(l.bucket) ?? [];
       if (!prefixes.includes(l.prefix)) prefixes.push(l.prefix);
       byBucket.set(l.bucket, prefixes);
+      if (l.keyPrefix !== undefined) keyPrefixes.set(l.prefix, l.keyPrefix);
     }
     let k = 0;
     for (const [bucket, prefixes] of byBucket) {
       k++;
+      if (keyPrefixes.size > 0) {
+        // A module: the prefix is the caller's; an empty one makes "*" of the condition (any key).
+        const keyed = prefixes.map((p) => keyPrefixes.get(p) ?? `${p}/`);
+        out.push({
+          sid: `${sidPrefix}ListInputs${k}`,
+          actions: ["s3:ListBucket", "s3:GetBucketLocation"],
+          resources: [`arn:aws:s3:::${bucket}`],
+          conditions: { StringLike: { "s3:prefix": prefixes.flatMap((p, i) => [p, `${keyed[i]}*`]) } },
+        });
+        out.push({
+          sid: `${sidPrefix}ReadInputs${k}`,
+          actions: ["s3:GetObject"],
+          resources: keyed.map((kp) => `arn:aws:s3:::${bucket}/${kp}*`),
+        });
+        continue;
+      }
       const whole = prefixes.includes("");
       out.push({
         sid: `${sidPrefix}ListInputs${k}`,
@@ -971,6 +995,10 @@ export class BatchCompute extends Construct {
   private rootOf(node: S3DatasetNodeModel | DataNodeModel): string {
     if (node.kind === "data") return `s3://${this.storage.bucketName}/${node.path}`;
     const l = this.s3Location(node);
+    if (this.naming.datasetsFromVariable) {
+      // `s3://<bucket>/<prefix>` (no trailing slash), whatever prefix the caller passes.
+      return `\${trimsuffix("s3://\${${datasetRef(node.id, "bucket")}}/${l.keyPrefix}", "/")}`;
+    }
     return `s3://${l.bucket}${l.prefix === "" ? "" : `/${l.prefix}`}`;
   }
 

@@ -2,7 +2,12 @@
  * Names and tags of everything a SluiceStack creates: deterministic (same flow, same names), within
  * AWS limits, tagged with application, environment and (where it belongs to one) node.
  */
-import type { FlowModel } from "../flow/model/flow-model";
+import type {
+  DatasetBindingModel,
+  FlowModel,
+  GlueTableNodeModel,
+  S3DatasetNodeModel,
+} from "../flow/model/flow-model";
 import { boundedName, resourceNames } from "../flow/model/resource-names";
 import { Fn, Token } from "./cdktf";
 
@@ -20,6 +25,12 @@ export class Naming {
      * dataset bindings and compute sizing synth applies. @default environment
      */
     readonly environmentName: string = environment,
+    /**
+     * Module mode: external dataset locations (bucket, prefix, database, table) are read from the
+     * module's `datasets` variable (through `local.datasets`), so the module is the same in every
+     * environment and the caller passes the bindings. @default false (the environment's bindings as literals)
+     */
+    readonly datasetsFromVariable: boolean = false,
   ) {
     this.app = model.application.name;
   }
@@ -44,6 +55,44 @@ export class Naming {
     return boundedName([this.app, what], max);
   }
 
+  /** The environment's binding of an external dataset (none in module mode: the caller passes them). */
+  binding(id: string): DatasetBindingModel | undefined {
+    return this.model.environments[this.environmentName]?.datasets?.[id];
+  }
+
+  /** Where an s3Dataset is: the environment's binding over the flow's declaration, or module expressions. */
+  s3Location(node: S3DatasetNodeModel): S3DatasetLocation {
+    if (this.datasetsFromVariable) {
+      const prefix = datasetRef(node.id, "prefix");
+      return {
+        bucket: `\${${datasetRef(node.id, "bucket")}}`,
+        prefix: `\${${prefix}}`,
+        keyPrefix: `\${${datasetRef(node.id, undefined, KEY_PREFIXES_LOCAL)}}`,
+      };
+    }
+    const b = this.binding(node.id);
+    const prefix = trimSlashes(b?.prefix ?? node.prefix);
+    return { bucket: b?.bucket ?? node.bucket, prefix, keyPrefix: prefix === "" ? "" : `${prefix}/` };
+  }
+
+  /** Where a glueTable is: the environment's binding over the flow's declaration, or module expressions. */
+  glueTableLocation(node: GlueTableNodeModel): GlueTableLocation {
+    if (this.datasetsFromVariable) {
+      const database = datasetRef(node.id, "database");
+      const table = datasetRef(node.id, "table");
+      return {
+        database: `\${${database}}`,
+        table: `\${${table}}`,
+        lowerDatabase: `\${lower(${database})}`,
+        lowerTable: `\${lower(${table})}`,
+      };
+    }
+    const b = this.binding(node.id);
+    const database = b?.database ?? node.database;
+    const table = b?.table ?? node.table;
+    return { database, table, lowerDatabase: database.toLowerCase(), lowerTable: table.toLowerCase() };
+  }
+
   /** Tags for a resource; `node` when it serves one node of the flow. */
   tags(node?: string): Record<string, string> {
     return {
@@ -52,4 +101,40 @@ export class Naming {
       ...(node === undefined ? {} : { "sluice:node": node }),
     };
   }
+}
+
+/** Where an external dataset is, as synth writes it: literals, or module expressions. */
+export interface S3DatasetLocation {
+  readonly bucket: string;
+  /** Without leading or trailing slashes; "" for the whole bucket. */
+  readonly prefix: string;
+  /** `<prefix>/`, or "" for the whole bucket. */
+  readonly keyPrefix: string;
+}
+
+export interface GlueTableLocation {
+  readonly database: string;
+  readonly table: string;
+  /** As the Glue catalog spells them in its events (lower case). */
+  readonly lowerDatabase: string;
+  readonly lowerTable: string;
+}
+
+/** The module variable of dataset locations and the locals that apply it over the flow's declaration. */
+export const DATASETS_VARIABLE = "datasets";
+export const DATASETS_LOCAL = "datasets";
+/** `<prefix>/`, or "" for a whole bucket, by s3Dataset id. */
+export const KEY_PREFIXES_LOCAL = "dataset_key_prefixes";
+
+/**
+ * `local.<local>.<id>[.field]`: no quotes, so that it stays valid inside JSON-encoded attributes (event
+ * patterns, policies), where quotes are escaped.
+ */
+export function datasetRef(id: string, field?: string, local: string = DATASETS_LOCAL): string {
+  const key = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(id) ? `.${id}` : `[${JSON.stringify(id)}]`;
+  return `local.${local}${key}${field === undefined ? "" : `.${field}`}`;
+}
+
+function trimSlashes(text: string): string {
+  return text.replace(/^\/+|\/+$/g, "");
 }

@@ -43,7 +43,7 @@ import { parseSchedule } from "../flow/model/schedule";
 import type { BatchCompute } from "./batch-compute";
 import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
-import type { Naming } from "./naming";
+import { DATASETS_LOCAL, type Naming } from "./naming";
 import { keyPolicy, logsKeyStatement, type Statement } from "./policy";
 import type { RoutingTable } from "./routing-table";
 import type { Storage } from "./storage";
@@ -242,12 +242,14 @@ export class Processor extends Construct {
       SLUICE_ENV: naming.environment,
       SLUICE_DLQ_URL: this.deadLetterQueue.url,
       SLUICE_INTERNAL_QUEUE_URL: this.internalQueue.url,
-      SLUICE_DATASETS: JSON.stringify(datasetLocations(this.props.model, this.props.datasets)),
+      SLUICE_DATASETS: naming.datasetsFromVariable
+        ? `\${jsonencode(local.${DATASETS_LOCAL})}`
+        : JSON.stringify(datasetLocations(this.props.model, this.props.datasets)),
       SLUICE_TABLE_LOCATIONS: JSON.stringify(sortKeys(batchCompute.tableLocations)),
     };
     const sorted = sortKeys(variables);
     const known = Object.entries(sorted)
-      .filter(([, v]) => !Token.isUnresolved(v))
+      .filter(([, v]) => !Token.isUnresolved(v) && !(naming.datasetsFromVariable && v.includes("${")))
       .reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
     if (known > ENV_LIMIT_BYTES) {
       throw new SynthError(
@@ -269,7 +271,9 @@ export class Processor extends Construct {
 
     for (const node of nodes) {
       if (node.kind === "s3Dataset") {
-        const { bucket, prefix } = boundLocation(node, this.props.datasets[node.id]);
+        const { bucket, prefix, keyPrefix } = naming.datasetsFromVariable
+          ? naming.s3Location(node)
+          : { ...boundLocation(node, this.props.datasets[node.id]), keyPrefix: undefined };
         this.addRule(`rule-s3-${node.id}`, naming.name(`s3-${node.id}`), "s3Dataset", node.id, {
           description: `Objects created under s3://${bucket}/${prefix} (s3Dataset ${node.id})`,
           eventPattern: {
@@ -277,12 +281,19 @@ export class Processor extends Construct {
             "detail-type": ["Object Created"],
             detail: {
               bucket: { name: [bucket] },
-              ...(prefix === "" ? {} : { object: { key: [{ prefix: `${prefix}/` }] } }),
+              // In a module the prefix is the caller's: an empty one matches every key.
+              ...(keyPrefix !== undefined
+                ? { object: { key: [{ prefix: keyPrefix }] } }
+                : prefix === ""
+                  ? {}
+                  : { object: { key: [{ prefix: `${prefix}/` }] } }),
             },
           },
         });
       } else if (node.kind === "glueTable") {
-        const { database, table } = boundTable(node, this.props.datasets[node.id]);
+        const { database, table, lowerDatabase, lowerTable } = naming.datasetsFromVariable
+          ? naming.glueTableLocation(node)
+          : withLower(boundTable(node, this.props.datasets[node.id]));
         this.addRule(`rule-table-${node.id}`, naming.name(`table-${node.id}`), "glueTable", node.id, {
           description: `Partitions added to ${database}.${table} (glueTable ${node.id})`,
           eventPattern: {
@@ -290,8 +301,8 @@ export class Processor extends Construct {
             "detail-type": ["Glue Data Catalog Table State Change"],
             // The catalog keeps names in lower case and says so in its events.
             detail: {
-              databaseName: [database.toLowerCase()],
-              tableName: [table.toLowerCase()],
+              databaseName: [lowerDatabase],
+              tableName: [lowerTable],
               typeOfChange: [...GLUE_PARTITION_CHANGES],
             },
           },
@@ -482,17 +493,33 @@ export class Processor extends Construct {
       const binding = this.props.datasets[id];
       const { bucket, prefix, encryptionKey } = boundLocation(node, binding);
       const sid = `Read${alnum(id)}`;
-      statements.push({
-        sid,
-        actions: ["s3:GetObject"],
-        resources: [`arn:aws:s3:::${bucket}/${prefix === "" ? "" : `${prefix}/`}*`],
-      });
-      statements.push({
-        sid: `${sid}List`,
-        actions: ["s3:ListBucket"],
-        resources: [`arn:aws:s3:::${bucket}`],
-        ...(prefix === "" ? {} : { conditions: { StringLike: { "s3:prefix": [`${prefix}/*`] } } }),
-      });
+      if (this.props.naming.datasetsFromVariable) {
+        // A module: the location is the caller's (an empty prefix makes "*" of the condition: any key).
+        const l = this.props.naming.s3Location(node);
+        statements.push({
+          sid,
+          actions: ["s3:GetObject"],
+          resources: [`arn:aws:s3:::${l.bucket}/${l.keyPrefix}*`],
+        });
+        statements.push({
+          sid: `${sid}List`,
+          actions: ["s3:ListBucket"],
+          resources: [`arn:aws:s3:::${l.bucket}`],
+          conditions: { StringLike: { "s3:prefix": [`${l.keyPrefix}*`] } },
+        });
+      } else {
+        statements.push({
+          sid,
+          actions: ["s3:GetObject"],
+          resources: [`arn:aws:s3:::${bucket}/${prefix === "" ? "" : `${prefix}/`}*`],
+        });
+        statements.push({
+          sid: `${sid}List`,
+          actions: ["s3:ListBucket"],
+          resources: [`arn:aws:s3:::${bucket}`],
+          ...(prefix === "" ? {} : { conditions: { StringLike: { "s3:prefix": [`${prefix}/*`] } } }),
+        });
+      }
       if (encryptionKey !== undefined) {
         const account = binding?.account ?? node.account;
         const region = binding?.region ?? node.region;
@@ -566,6 +593,15 @@ function boundTable(
   binding: DatasetBindingModel | undefined,
 ): { database: string; table: string } {
   return { database: binding?.database ?? node.database, table: binding?.table ?? node.table };
+}
+
+function withLower(t: { database: string; table: string }): {
+  database: string;
+  table: string;
+  lowerDatabase: string;
+  lowerTable: string;
+} {
+  return { ...t, lowerDatabase: t.database.toLowerCase(), lowerTable: t.table.toLowerCase() };
 }
 
 /** SLUICE_DATASETS: the locations the router needs of each bound dataset, keys sorted. */

@@ -8,10 +8,11 @@ import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { FlowModel } from "../flow/model/flow-model";
 import { BatchCompute } from "./batch-compute";
+import { Collaboration, downstreamBucketStatements, MANIFEST_KEY } from "./collaboration";
 import { S3Backend, TerraformOutput, TerraformStack, TerraformVariable, type Construct } from "./cdktf";
 import { Diagnostics } from "./diagnostics";
 import { ExecutionRoles } from "./execution-roles";
-import { Naming } from "./naming";
+import { DATASETS_LOCAL, DATASETS_VARIABLE, KEY_PREFIXES_LOCAL, Naming, datasetRef } from "./naming";
 import { Processor, type ProcessorSizing } from "./processor";
 import { RoutingTable } from "./routing-table";
 import { Storage } from "./storage";
@@ -91,7 +92,8 @@ export class SluiceStack extends TerraformStack {
         description: "Environment name: tags, and the config the router gives user code",
       }).stringValue;
     }
-    this.naming = new Naming(this.model, environment, account, region, envName);
+    this.naming = new Naming(this.model, environment, account, region, envName, props.module ?? false);
+    if (props.module) this.datasetsVariable();
 
     if (props.module) {
       // Satisfies cdktf's provider check; the module writer drops provider blocks (the caller passes its own).
@@ -116,7 +118,11 @@ export class SluiceStack extends TerraformStack {
     }
 
     const naming = this.naming;
-    this.storage = new Storage(this, "storage", { naming, forceDestroy: props.disposable ?? false });
+    this.storage = new Storage(this, "storage", {
+      naming,
+      forceDestroy: props.disposable ?? false,
+      bucketPolicyStatements: (arn) => downstreamBucketStatements(this.model, arn),
+    });
     this.routingTable = new RoutingTable(this, "routing", {
       naming,
       key: this.storage.key,
@@ -149,7 +155,19 @@ export class SluiceStack extends TerraformStack {
       processor: this.processor,
       routingTable: this.routingTable,
     });
+    const collaboration = new Collaboration(this, "collaboration", {
+      model: this.model,
+      naming,
+      storage: this.storage,
+      roles: this.roles,
+    });
     this.roles.finalize();
+    if (collaboration.manifest) {
+      new TerraformOutput(this, "manifest", {
+        value: collaboration.manifest.content,
+        description: `The FlowModel published to ${MANIFEST_KEY} for downstream applications`,
+      });
+    }
 
     const outputs: Record<string, string> = {
       bucket: this.storage.bucket.bucket,
@@ -160,5 +178,50 @@ export class SluiceStack extends TerraformStack {
       topic: this.storage.topic.arn,
     };
     for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+  }
+
+  /**
+   * Module mode: where the external datasets are is the caller's to say (variable `datasets`, the
+   * flow's own locations by default), so the module is byte-identical in every environment.
+   * `local.datasets` applies what the caller sets over the flow's declaration, field by field.
+   */
+  private datasetsVariable(): void {
+    const flow: Record<string, Record<string, string>> = {};
+    for (const id of Object.keys(this.model.nodes).sort()) {
+      const node = this.model.nodes[id];
+      if (node?.kind === "s3Dataset") {
+        flow[id] = { bucket: node.bucket, prefix: node.prefix.replace(/^\/+|\/+$/g, "") };
+      } else if (node?.kind === "glueTable") {
+        flow[id] = { database: node.database, table: node.table };
+      }
+    }
+    if (Object.keys(flow).length === 0) return;
+    new TerraformVariable(this, DATASETS_VARIABLE, {
+      type: "map(object({ bucket = optional(string), prefix = optional(string), database = optional(string), table = optional(string) }))",
+      default: flow,
+      description:
+        "Where the external datasets are, by dataset id: bucket and prefix of an s3Dataset, database and table of a glueTable. Unset fields keep the flow's declaration (the default).",
+    });
+    const set = "local.dataset_bindings";
+    const located: Record<string, Record<string, string>> = {};
+    for (const [id, fields] of Object.entries(flow)) {
+      located[id] = Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => {
+          const bound = `try(${set}[${JSON.stringify(id)}].${field}, ${JSON.stringify(value)})`;
+          return [field, field === "prefix" ? `\${trim(${bound}, "/")}` : `\${${bound}}`];
+        }),
+      );
+    }
+    const keyPrefixes: Record<string, string> = {};
+    for (const [id, fields] of Object.entries(flow)) {
+      if (fields.prefix === undefined) continue;
+      const prefix = datasetRef(id, "prefix");
+      keyPrefixes[id] = `\${${prefix} == "" ? "" : "\${${prefix}}/"}`;
+    }
+    this.addOverride("locals", {
+      dataset_bindings: `\${{ for id, d in var.${DATASETS_VARIABLE} : id => { for k, v in d : k => v if v != null } }}`,
+      [DATASETS_LOCAL]: located,
+      ...(Object.keys(keyPrefixes).length > 0 ? { [KEY_PREFIXES_LOCAL]: keyPrefixes } : {}),
+    });
   }
 }

@@ -22,6 +22,8 @@ export interface StorageProps {
   readonly naming: Naming;
   /** Days a replaced or deleted object version is kept. @default 30 */
   readonly noncurrentVersionDays?: number;
+  /** More statements of the bucket policy (cross-account read grants), given the bucket's ARN. @default none */
+  readonly bucketPolicyStatements?: (bucketArn: string) => readonly Record<string, unknown>[];
   /** Let `terraform destroy` delete a non-empty bucket (dev environments). @default false */
   readonly forceDestroy?: boolean;
   /** Days CloudWatch-style services may take to delete the key after it is scheduled. @default 30 */
@@ -112,6 +114,7 @@ export class Storage extends Construct {
             Resource: `${this.bucket.arn}/*`,
             Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
           },
+          ...(props.bucketPolicyStatements?.(this.bucket.arn) ?? []),
         ],
       }),
     });

@@ -42,6 +42,9 @@ import type {
   ComputeTargetModel,
   DataFormat,
   DataNodeModel,
+  DownstreamModel,
+  UpstreamDataNodeModel,
+  UpstreamRefModel,
   DatasetBindingModel,
   DatetimeDimensionModel,
   DimensionRefModel,
@@ -661,6 +664,9 @@ interface ObjectDefinitionTypes {
   AlarmNode: AlarmNodeModel;
   CompositeAlarmNode: CompositeAlarmNodeModel;
   DataNode: DataNodeModel;
+  UpstreamDataNode: UpstreamDataNodeModel;
+  UpstreamRef: UpstreamRefModel;
+  Downstream: DownstreamModel;
   DatasetBinding: DatasetBindingModel;
   Environment: EnvironmentModel;
 }

@@ -48,7 +48,8 @@ describe.each(EXAMPLES)("modules/%s", (name) => {
     expect(json.terraform?.required_providers).toEqual({
       aws: { source: "hashicorp/aws", version: "6.25.0" },
     });
-    expect(Object.keys(json.variable ?? {})).toEqual(["environment"]);
+    // `datasets` (where the external datasets are) when the flow reads any.
+    expect(Object.keys(json.variable ?? {}).filter((v) => v !== "datasets")).toEqual(["environment"]);
     expect(Object.keys(json.output ?? {}).sort()).toEqual(
       ["bucket", "dead_letter_queue", "queue", "router_function", "table", "topic"].sort(),
     );
@@ -86,6 +87,8 @@ test("terraform/ instantiates the daily-aggregation module for two accounts thro
   expect(main.match(/source\s+=\s+"\.\.\/modules\/daily-aggregation"/g)).toHaveLength(2);
   expect(main).toContain("aws = aws.dev");
   expect(main).toContain("aws = aws.prod");
+  // prod passes the location its environment declares in the flow.
+  expect(main).toMatch(/orders\s*=\s*\{\s*bucket\s*=\s*"acme-prod-orders"\s*\}/);
   const providers = readFileSync(join(ROOT, "terraform", "providers.tf"), "utf8");
   expect(providers.match(/assume_role\s*\{/g)).toHaveLength(2);
   expect(readFileSync(join(ROOT, "terraform", "versions.tf"), "utf8")).toMatch(/backend "s3"/);

@@ -111,6 +111,17 @@ function graphNode(node: NodeModel, model: FlowModel): GraphNode {
           ...where(node.account, node.region),
         ],
       };
+    case "upstreamData":
+      return {
+        ...base,
+        kind: "dataset",
+        external: true,
+        details: [
+          `${node.upstream.application}:${node.node}`,
+          ...dimensionLine(node),
+          ...where(node.upstream.account, node.upstream.region),
+        ],
+      };
     case "timer":
       return { ...base, kind: "timer", details: [node.schedule] };
     case "externalMetric":

@@ -320,6 +320,27 @@ export interface DataNodeModel extends NodeModelBase {
   readonly path: string;
 }
 
+/** The application an imported node comes from. */
+export interface UpstreamRefModel {
+  readonly application: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * A data node of an upstream application (`app.importUpstream`), used as an input. Its partitions live
+ * in the upstream's storage bucket under `path`; its signal is the upstream node's.
+ */
+export interface UpstreamDataNodeModel extends NodeModelBase {
+  readonly kind: "upstreamData";
+  readonly upstream: UpstreamRefModel;
+  /** The node's id in the upstream application. */
+  readonly node: string;
+  /** Prefix inside the upstream's storage bucket: internal_data/<node>. */
+  readonly path: string;
+  readonly format: DataFormat;
+}
+
 export type NodeModel =
   | S3DatasetNodeModel
   | GlueTableNodeModel
@@ -329,7 +350,8 @@ export type NodeModel =
   | ExternalAlarmNodeModel
   | AlarmNodeModel
   | CompositeAlarmNodeModel
-  | DataNodeModel;
+  | DataNodeModel
+  | UpstreamDataNodeModel;
 
 export type NodeKind = NodeModel["kind"];
 
@@ -355,6 +377,13 @@ export interface EnvironmentModel {
   readonly compute: Readonly<Record<string, ComputeParamsModel>>;
 }
 
+/** A downstream application authorized to read this application's data nodes (`app.authorizeDownstream`). */
+export interface DownstreamModel {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+}
+
 export interface FlowModel {
   readonly schemaVersion: typeof FLOW_MODEL_SCHEMA_VERSION;
   readonly application: {
@@ -363,6 +392,8 @@ export interface FlowModel {
     readonly region: string;
     /** CloudWatch namespace of route metrics. */
     readonly metricsNamespace: string;
+    /** Authorized downstream applications, sorted by name; absent when there are none. */
+    readonly downstream?: readonly DownstreamModel[];
   };
   readonly environments: Readonly<Record<string, EnvironmentModel>>;
   /** Sorted by id. */

@@ -43,6 +43,11 @@ export const flowModelSchema = {
         account: { type: "string" },
         region: { type: "string" },
         metricsNamespace: { type: "string", description: "CloudWatch namespace of route metrics." },
+        downstream: {
+          description: "Authorized downstream applications, sorted by name.",
+          type: "array",
+          items: { $ref: "#/definitions/Downstream" },
+        },
       },
     },
     environments: {
@@ -705,6 +710,32 @@ export const flowModelSchema = {
         path: { type: "string", description: "Prefix inside the storage bucket: internal_data/<id>." },
       },
     },
+    UpstreamRef: {
+      type: "object",
+      additionalProperties: false,
+      required: ["application", "account", "region"],
+      properties: {
+        application: { type: "string" },
+        account: { type: "string" },
+        region: { type: "string" },
+      },
+    },
+    UpstreamDataNode: {
+      type: "object",
+      additionalProperties: false,
+      required: [...nodeBaseRequired, "upstream", "node", "path", "format"],
+      properties: {
+        ...nodeBaseProperties,
+        kind: { const: "upstreamData" },
+        upstream: { $ref: "#/definitions/UpstreamRef" },
+        node: { type: "string", description: "The node's id in the upstream application." },
+        format: { $ref: "#/definitions/DataFormat" },
+        path: {
+          type: "string",
+          description: "Prefix inside the upstream's storage bucket: internal_data/<node>.",
+        },
+      },
+    },
     Node: {
       oneOf: [
         { $ref: "#/definitions/S3DatasetNode" },
@@ -716,11 +747,22 @@ export const flowModelSchema = {
         { $ref: "#/definitions/AlarmNode" },
         { $ref: "#/definitions/CompositeAlarmNode" },
         { $ref: "#/definitions/DataNode" },
+        { $ref: "#/definitions/UpstreamDataNode" },
       ],
     },
 
     // ------------------------------------------------------------ application
 
+    Downstream: {
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "account", "region"],
+      properties: {
+        name: { type: "string" },
+        account: { type: "string" },
+        region: { type: "string" },
+      },
+    },
     DatasetBinding: {
       type: "object",
       additionalProperties: false,

@@ -271,7 +271,7 @@ function invertInto(
 /** The node's completion marker: its own for datasets, _SUCCESS for data nodes, none for tables. */
 export function completionOf(node: NodeModel): string | null {
   if (node.kind === "s3Dataset") return node.completion;
-  if (node.kind === "data") return "_SUCCESS";
+  if (node.kind === "data" || node.kind === "upstreamData") return "_SUCCESS";
   return null;
 }
 

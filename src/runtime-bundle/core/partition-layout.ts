@@ -36,10 +36,18 @@ export interface PartitionObjectMatch {
 }
 
 /** Node kinds whose partitions hold data and therefore have a layout. */
-export type PartitionedNodeModel = Extract<NodeModel, { kind: "s3Dataset" | "glueTable" | "data" }>;
+export type PartitionedNodeModel = Extract<
+  NodeModel,
+  { kind: "s3Dataset" | "glueTable" | "data" | "upstreamData" }
+>;
 
 export function hasPartitions(node: NodeModel): node is PartitionedNodeModel {
-  return node.kind === "s3Dataset" || node.kind === "glueTable" || node.kind === "data";
+  return (
+    node.kind === "s3Dataset" ||
+    node.kind === "glueTable" ||
+    node.kind === "data" ||
+    node.kind === "upstreamData"
+  );
 }
 
 /**
@@ -164,6 +172,7 @@ function segmentTemplates(node: NodeModel): readonly SegmentTemplate[] {
     case "glueTable":
       return node.signal.dimensions.map((d) => ({ prefix: `${d.name}=`, suffix: "" }));
     case "data":
+    case "upstreamData":
       return node.signal.dimensions.map(() => ({ prefix: "", suffix: "" }));
     default:
       throw new Error(

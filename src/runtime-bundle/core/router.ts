@@ -83,6 +83,11 @@ export interface RouterProps {
    * @default 6 hours
    */
   readonly consumedRetentionMs?: number;
+  /**
+   * Called with a data node's own signal after it was pushed to the routes downstream (collaboration:
+   * LocalRuntime forwards it to subscribed downstream applications). @default nothing
+   */
+  readonly published?: (signal: Signal) => Promise<void>;
 }
 
 export interface ProcessOutcome {
@@ -812,11 +817,14 @@ export class Router {
    * execution's, so pushing again (a recovery after a crash before the slot was released) is a repeat.
    */
   private async push(route: Route, record: ExecutionRecord): Promise<void> {
-    await this.route(
-      { node: route.id, dimensions: record.dimensions, path: record.path, eventId: `exec:${record.id}` },
-      {},
-      false,
-    );
+    const signal = {
+      node: route.id,
+      dimensions: record.dimensions,
+      path: record.path,
+      eventId: `exec:${record.id}`,
+    };
+    await this.route(signal, {}, false);
+    await this.props.published?.(signal);
   }
 
   /** A finished execution whose slot is still active: a crash cut its last steps short. */
@@ -924,14 +932,17 @@ export class Router {
       const hasData =
         input.source.kind === "s3Dataset" ||
         input.source.kind === "glueTable" ||
-        input.source.kind === "data";
+        input.source.kind === "data" ||
+        input.source.kind === "upstreamData";
       const parts = partitionsOf(input, s);
       inputs[input.alias] = {
         node: input.source.id,
         kind: input.source.signal.kind,
         dimensions: tipDimensions(s),
         paths: hasData ? parts.map((p) => this.props.storage.partitionPath(input.source, p)) : [],
-        ...(input.source.kind === "s3Dataset" || input.source.kind === "data"
+        ...(input.source.kind === "s3Dataset" ||
+        input.source.kind === "data" ||
+        input.source.kind === "upstreamData"
           ? { format: input.source.format }
           : {}),
         reference: !input.trigger,

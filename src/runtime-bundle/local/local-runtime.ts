@@ -31,7 +31,7 @@ import {
   type ProcessOutcome,
   type RunOptions,
 } from "../core/router";
-import type { Dimensions } from "../core/signal";
+import type { Dimensions, Signal } from "../core/signal";
 import type { Store } from "../core/store";
 import { DuckDbDispatcher } from "./duckdb-dispatcher";
 import { InlineDispatcher, LocalBatchDispatcher } from "./local-dispatchers";
@@ -97,6 +97,7 @@ export class LocalRuntime {
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
   private readonly clockFile: string | undefined;
+  private readonly subscribers: ((signal: Signal) => Promise<void>)[] = [];
 
   private constructor(
     app: FlowSource,
@@ -166,7 +167,47 @@ export class LocalRuntime {
         await (resolveCode(ref) as HookFunction)(event, ctx);
       },
       metrics,
+      published: async (signal) => {
+        for (const deliver of this.subscribers) await deliver(signal);
+      },
     });
+  }
+
+  /**
+   * Collaboration: this (downstream) runtime receives the success signals of `upstream`'s data nodes
+   * that this flow imports (`app.importUpstream`), as the signals of the imported nodes, and reads
+   * their partitions from the upstream's local storage.
+   */
+  subscribe(upstream: LocalRuntime): this {
+    const name = upstream.model.application.name;
+    const imported = Object.values(this.model.nodes).filter(
+      (n) => n.kind === "upstreamData" && n.upstream.application === name,
+    ) as Extract<NodeModel, { kind: "upstreamData" }>[];
+    if (imported.length === 0) {
+      throw new Error(`${this.model.application.name} imports no node of "${name}"`);
+    }
+    this.storage.addUpstream(name, upstream.dir);
+    upstream.subscribers.push(async (signal) => {
+      if (this.stopped) return;
+      for (const node of imported) {
+        if (node.node !== signal.node) continue;
+        const eventId = signal.eventId === undefined ? undefined : `${name}:${signal.eventId}`;
+        await this.run(
+          (o) =>
+            this.router.process(
+              {
+                node: node.id,
+                dimensions: signal.dimensions,
+                ...(signal.path === undefined ? {} : { path: signal.path }),
+                ...(eventId === undefined ? {} : { eventId }),
+              },
+              o,
+            ),
+          {},
+        );
+      }
+    });
+    return this;
   }
 
   static async start(app: FlowSource, options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {

@@ -25,18 +25,27 @@ export interface LocalStorageProps {
    * in `<root>/external/<id>`.
    */
   readonly datasets?: Readonly<Record<string, string>>;
+  /** Upstream application name → the folder that stands for its storage bucket (imported nodes). */
+  readonly upstreams?: Readonly<Record<string, string>>;
 }
 
 export class LocalStorage implements Storage {
   /** Absolute root folder. */
   readonly root: string;
   private readonly datasets: Readonly<Record<string, string>>;
+  private readonly upstreams = new Map<string, string>();
 
   constructor(props: LocalStorageProps) {
     this.root = path.resolve(props.root);
     const datasets: Record<string, string> = {};
     for (const [id, dir] of Object.entries(props.datasets ?? {})) datasets[id] = path.resolve(dir);
     this.datasets = datasets;
+    for (const [name, dir] of Object.entries(props.upstreams ?? {})) this.addUpstream(name, dir);
+  }
+
+  /** Binds an upstream application's storage root, where its imported nodes' partitions are. */
+  addUpstream(name: string, root: string): void {
+    this.upstreams.set(name, path.resolve(root));
   }
 
   /** The folder that holds every partition of a node (the partition path of a node without dimensions). */
@@ -44,6 +53,15 @@ export class LocalStorage implements Storage {
     switch (node.kind) {
       case "data":
         return path.join(this.root, ...node.path.split("/"));
+      case "upstreamData": {
+        const root = this.upstreams.get(node.upstream.application);
+        if (root === undefined) {
+          throw new Error(
+            `node "${node.id}" is imported from "${node.upstream.application}", whose local storage is not known (subscribe to its LocalRuntime)`,
+          );
+        }
+        return path.join(root, ...node.path.split("/"));
+      }
       case "s3Dataset":
       case "glueTable":
         return Object.hasOwn(this.datasets, node.id)
