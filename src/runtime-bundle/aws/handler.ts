@@ -22,6 +22,7 @@ import { resourceNames } from "../../flow/model/resource-names";
 import { systemClock, type Clock } from "../core/clock";
 import type { Dispatcher } from "../core/dispatcher";
 import type { RetryPolicy } from "../core/hooks";
+import { InlineDispatcher } from "../core/inline-call";
 import { RouteTable } from "../core/route-table";
 import { Router } from "../core/router";
 import type { Storage } from "../core/storage";
@@ -30,7 +31,6 @@ import { DeadLetters } from "./dead-letters";
 import { DynamoDbStore } from "./dynamodb-store";
 import { EmfMetrics } from "./emf-metrics";
 import { SourceIndex } from "./events/source-index";
-import { InlineLambdaDispatcher } from "./inline-dispatcher";
 import { LazyDispatcher } from "./lazy-dispatcher";
 import { S3Storage } from "./s3-storage";
 import { RouterService, type HandleResult } from "./service";
@@ -154,7 +154,7 @@ export function createService(
   const metrics =
     overrides.metrics ?? new EmfMetrics({ namespace: model.application.metricsNamespace, application: app });
   const dispatchers = engineDispatchers(env, model, app);
-  dispatchers.lambda = new InlineLambdaDispatcher((ref) => resolve(ref) as InlineCompute);
+  dispatchers.lambda = new InlineDispatcher((ref) => resolve(ref) as InlineCompute);
   Object.assign(dispatchers, overrides.dispatchers);
   const store = new DynamoDbStore({
     client: overrides.dynamodb ?? new DynamoDBClient({}),

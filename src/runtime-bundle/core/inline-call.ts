@@ -8,7 +8,8 @@ import {
   type InlineDataset,
   type InlineInput,
 } from "../../flow/model/inline-api";
-import type { DispatchRequest, DispatchResult } from "./dispatcher";
+import type { CodeRefModel } from "../../flow/model/flow-model";
+import type { DispatchRequest, DispatchResult, Dispatcher } from "./dispatcher";
 
 export async function callInline(fn: InlineCompute, request: DispatchRequest): Promise<DispatchResult> {
   const inputs: Record<string, InlineInput> = {};
@@ -51,4 +52,32 @@ export function datasetLookup(request: DispatchRequest): (name: string) => Inlin
       `ctx.dataset("${name}"): no input alias of node "${request.node.id}" and no dataset of the flow has that name`,
     );
   };
+}
+
+/**
+ * Inline targets: the handler the model names, resolved to a function and called. On Lambda it comes
+ * from the deployed user-code bundle; LocalRuntime resolves it in process and prepares the output
+ * folder first (its `call`).
+ */
+export class InlineDispatcher implements Dispatcher {
+  constructor(
+    private readonly resolve: (ref: CodeRefModel) => InlineCompute,
+    private readonly call: (
+      fn: InlineCompute,
+      request: DispatchRequest,
+    ) => Promise<DispatchResult> = callInline,
+  ) {}
+
+  async start(request: DispatchRequest): Promise<DispatchResult> {
+    const ref = request.target.handler;
+    if (ref === undefined)
+      return { status: "FAILED", error: "inline target has no handler", transient: false };
+    let fn: InlineCompute;
+    try {
+      fn = this.resolve(ref);
+    } catch (e) {
+      return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
+    }
+    return this.call(fn, request);
+  }
 }

@@ -18,24 +18,6 @@ export async function runInline(fn: InlineCompute, request: DispatchRequest): Pr
   return callInline(fn, request);
 }
 
-/** Inline targets: the handler the model names, resolved to a function. */
-export class InlineDispatcher implements Dispatcher {
-  constructor(private readonly resolve: CodeResolver) {}
-
-  async start(request: DispatchRequest): Promise<DispatchResult> {
-    const ref = request.target.handler;
-    if (ref === undefined)
-      return { status: "FAILED", error: "inline target has no handler", transient: false };
-    let fn: InlineCompute;
-    try {
-      fn = this.resolve(ref) as InlineCompute;
-    } catch (e) {
-      return { status: "FAILED", error: e instanceof Error ? e.message : String(e), transient: false };
-    }
-    return runInline(fn, request);
-  }
-}
-
 /** Glue / EMR / Athena stand-in: SQL on DuckDB, PySpark through an override per node. */
 export class LocalBatchDispatcher implements Dispatcher {
   constructor(

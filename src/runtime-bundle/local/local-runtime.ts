@@ -34,7 +34,8 @@ import {
 import type { Dimensions, Signal } from "../core/signal";
 import type { Store } from "../core/store";
 import { DuckDbDispatcher } from "./duckdb-dispatcher";
-import { InlineDispatcher, LocalBatchDispatcher } from "./local-dispatchers";
+import { InlineDispatcher } from "../core/inline-call";
+import { LocalBatchDispatcher, runInline } from "./local-dispatchers";
 import { LocalStorage } from "./local-storage";
 import { ModuleLoader } from "./module-loader";
 
@@ -149,7 +150,7 @@ export class LocalRuntime {
       store: options.store ?? new MemoryStore(),
       storage: this.storage,
       dispatchers: {
-        lambda: new InlineDispatcher(resolveCode),
+        lambda: new InlineDispatcher((ref) => resolveCode(ref) as InlineCompute, runInline),
         glue: batch,
         emr: batch,
         emrServerless: batch,
