@@ -47,6 +47,7 @@ import type {
 import type { Granularity } from "../flow/model/granularity";
 import { renderDimensionValue } from "../flow/model/dimension-value";
 import { resourceNames } from "../flow/model/resource-names";
+import { defaultBundleDir } from "./bundle-dir";
 import { AssetType, Construct, TerraformAsset } from "./cdktf";
 import type { ExecutionRoles, RoleName } from "./execution-roles";
 import { datasetRef, type Naming } from "./naming";
@@ -105,13 +106,7 @@ export interface GlueJobSpec {
   readonly name: string;
 }
 
-/**
- * The prebuilt runtime bundle of this package: `<package root>/dist/runtime-bundle`. The package root
- * is two folders up from this file both in `src/synth` (ts-node, jest) and in `dist/synth` (built).
- */
-export function defaultBundleDir(): string {
-  return join(__dirname, "..", "..", "dist", "runtime-bundle");
-}
+export { defaultBundleDir } from "./bundle-dir";
 
 /** Data nodes of the flow, in id order. */
 function dataNodes(model: FlowModel): DataNodeModel[] {

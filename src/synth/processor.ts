@@ -41,6 +41,7 @@ import type {
 import { resourceNames, shortHash } from "../flow/model/resource-names";
 import { parseSchedule } from "../flow/model/schedule";
 import type { BatchCompute } from "./batch-compute";
+import { defaultBundleDir } from "./bundle-dir";
 import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import { DATASETS_LOCAL, type Naming } from "./naming";
@@ -96,10 +97,7 @@ const MAX_RECEIVES = 5;
 /** Lambda's limit on the total size of a function's environment variables. */
 const ENV_LIMIT_BYTES = 4096;
 
-/** Default folder of the prebuilt runtime bundle: `<package>/dist/runtime-bundle`, from src/synth or dist/synth. */
-export function defaultBundleDir(): string {
-  return join(__dirname, "..", "..", "dist", "runtime-bundle");
-}
+export { defaultBundleDir } from "./bundle-dir";
 
 /** Which EventBridge rule serves what, for reviews and tests. */
 export interface RuleInfo {
