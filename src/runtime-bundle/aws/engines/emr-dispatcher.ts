@@ -31,9 +31,8 @@ import { failed, isCapacityMessage, pollFailure, sdkFailure, targetLabel } from 
 import {
   encodeSparkJobSpec,
   oversizeMessage,
-  reservedArgumentProblem,
+  startableSpec,
   SPEC_ARGUMENT,
-  sparkJobSpec,
   sparkSubmitArgs,
 } from "./spark-job-spec";
 
@@ -108,11 +107,9 @@ export class EmrDispatcher implements Dispatcher {
 
   async start(request: DispatchRequest): Promise<DispatchResult> {
     const label = targetLabel(request);
-    const spec = sparkJobSpec(request);
+    const spec = startableSpec(request);
     if (typeof spec === "string") return failed(`${label}: ${spec}`);
     const params = request.target.params;
-    const reserved = reservedArgumentProblem(params.sparkArgs);
-    if (reserved !== undefined) return failed(`${label}: ${reserved}`);
 
     const clusterId = params.emr?.clusterId;
     const jar = "command-runner.jar";

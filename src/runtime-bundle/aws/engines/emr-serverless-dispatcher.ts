@@ -28,9 +28,8 @@ import {
 import {
   encodeSparkJobSpec,
   oversizeMessage,
-  reservedArgumentProblem,
+  startableSpec,
   SPEC_ARGUMENT,
-  sparkJobSpec,
   sparkSubmitArgs,
   utf8Bytes,
 } from "./spark-job-spec";
@@ -76,11 +75,9 @@ export class EmrServerlessDispatcher implements Dispatcher {
 
   async start(request: DispatchRequest): Promise<DispatchResult> {
     const label = targetLabel(request);
-    const spec = sparkJobSpec(request);
+    const spec = startableSpec(request);
     if (typeof spec === "string") return failed(`${label}: ${spec}`);
     const params = request.target.params;
-    const reserved = reservedArgumentProblem(params.sparkArgs);
-    if (reserved !== undefined) return failed(`${label}: ${reserved}`);
 
     const entryPointArguments = [SPEC_ARGUMENT, encodeSparkJobSpec(spec)];
     const argsSize = entryPointArguments.reduce((n, a) => n + utf8Bytes(a), 0);

@@ -22,9 +22,8 @@ import {
   decodeSparkJobSpec,
   encodeSparkJobSpec,
   oversizeMessage,
-  reservedArgumentProblem,
+  startableSpec,
   SPEC_ARGUMENT,
-  sparkJobSpec,
   utf8Bytes,
   type SparkJobSpec,
 } from "./spark-job-spec";
@@ -72,11 +71,9 @@ export class GlueDispatcher implements Dispatcher {
 
   async start(request: DispatchRequest): Promise<DispatchResult> {
     const label = targetLabel(request);
-    const spec = sparkJobSpec(request);
+    const spec = startableSpec(request);
     if (typeof spec === "string") return failed(`${label}: ${spec}`);
     const params = request.target.params;
-    const reserved = reservedArgumentProblem(params.sparkArgs);
-    if (reserved !== undefined) return failed(`${label}: ${reserved}`);
 
     const args: Record<string, string> = {
       [SPEC_ARGUMENT]: encodeSparkJobSpec(spec),

@@ -145,3 +145,13 @@ export function reservedArgumentProblem(
     ? `sparkArgs must not set ${SPEC_ARGUMENT}: Sluice passes the job spec in it`
     : undefined;
 }
+
+/**
+ * What every Spark engine checks before it starts anything: the request yields a spec, and the user's
+ * sparkArgs don't override the protocol's own argument. A string is the reason it cannot start.
+ */
+export function startableSpec(request: DispatchRequest): SparkJobSpec | string {
+  const spec = sparkJobSpec(request);
+  if (typeof spec === "string") return spec;
+  return reservedArgumentProblem(request.target.params.sparkArgs) ?? spec;
+}
