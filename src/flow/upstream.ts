@@ -20,6 +20,12 @@ export interface UpstreamProps {
   readonly account: string;
   readonly region: string;
   /**
+   * The upstream's storage bucket. Needed only when its name is not the derived
+   * `<app>-<account>-<region>`: a name longer than 63 characters, which synth shortens with a hash
+   * and a Terraform module with `substr`. @default the derived name
+   */
+  readonly bucket?: string;
+  /**
    * The upstream's FlowModel: the object, or a path (relative to the application root) to the
    * manifest JSON that synth publishes (`sluice/manifest.json`).
    */
@@ -46,7 +52,8 @@ export class Upstream {
   }
 
   get ref(): UpstreamRefModel {
-    return { application: this.name, account: this.props.account, region: this.props.region };
+    const { account, region, bucket } = this.props;
+    return { application: this.name, account, region, ...(bucket === undefined ? {} : { bucket }) };
   }
 
   /**

@@ -20,11 +20,16 @@ test("an upstream data node's success reaches a downstream route in a LocalRunti
     region: "us-east-1",
     manifest: orders.toModel(),
   });
-  const seen: { paths: readonly string[]; day: unknown }[] = [];
+  const seen: { paths: readonly string[]; day: unknown; dataset: unknown }[] = [];
   const report = reports.data("report", {
     inputs: { orders: upstream.node("daily_orders") },
-    compute: inline(async (inputs, output) => {
-      seen.push({ paths: inputs.orders?.paths ?? [], day: output.dimensions.day });
+    compute: inline(async (inputs, output, ctx) => {
+      const { node, kind, location } = ctx.dataset?.("orders") ?? {};
+      seen.push({
+        paths: inputs.orders?.paths ?? [],
+        day: output.dimensions.day,
+        dataset: { node, kind, location },
+      });
     }),
   });
 
@@ -36,7 +41,18 @@ test("an upstream data node's success reaches a downstream route in a LocalRunti
     expect(up.partitionPath({ node: { id: "daily_orders" }, selectors: ["2024-05-07"] })).toBe(
       upstreamPartition,
     );
-    expect(seen).toEqual([{ paths: [upstreamPartition], day: "2024-05-07" }]);
+    expect(seen).toEqual([
+      {
+        paths: [upstreamPartition],
+        day: "2024-05-07",
+        // ctx.dataset of an imported input: where every partition of it is, in the upstream's storage.
+        dataset: {
+          node: "daily_orders",
+          kind: "upstreamData",
+          location: join(up.dir, "internal_data", "daily_orders"),
+        },
+      },
+    ]);
     expect((await down.executions(report)).map((e) => e.status)).toEqual(["SUCCEEDED"]);
     // The downstream's own storage holds only its own node.
     expect((await down.poll(report.at("2024-05-07"))).path).toBe(

@@ -5,12 +5,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { Application, anyOf, dim, type FlowModel } from "sluice";
+import { Application, anyOf, dim, inline, type FlowModel, type NodeModel } from "sluice";
 import { resourceNames } from "../../src/flow/model/resource-names";
 import type { Signal } from "../../src/runtime-bundle/core/signal";
 import { adaptEvent } from "../../src/runtime-bundle/aws/events/adapt";
 import { decodeS3Key } from "../../src/runtime-bundle/aws/events/s3";
 import { SourceIndex, type SourceIndexProps } from "../../src/runtime-bundle/aws/events/source-index";
+import { S3Storage } from "../../src/runtime-bundle/aws/s3-storage";
 import { isTransientMessage } from "../../src/runtime-bundle/aws/events/engine-state";
 import { partitionValues } from "../../src/runtime-bundle/aws/events/glue-catalog";
 import type { AdaptedEvent, EngineEvent } from "../../src/runtime-bundle/aws/events/types";
@@ -845,6 +846,264 @@ describe("dataset overrides", () => {
 });
 
 // ---------------------------------------------------------------- nesting
+
+// ---------------------------------------------------------------- collaboration
+
+describe("forwarded upstream data node events", () => {
+  const UP = { account: "111111111111", region: "us-east-1" };
+  const DOWN = { account: "222222222222", region: "us-west-2" };
+  const UP_BUCKET = resourceNames.storageBucket("orders", UP.account, UP.region);
+  const DOWN_BUCKET = resourceNames.storageBucket("reports", DOWN.account, DOWN.region);
+  const MARKER = "internal_data/daily_orders/NA/2024-05-07/_SUCCESS";
+  const PARTITION = `s3://${UP_BUCKET}/internal_data/daily_orders/NA/2024-05-07`;
+
+  /** "orders": raw (filtered to NA and EU) → daily_orders → refunds; authorizes "reports". */
+  function ordersModel(): FlowModel {
+    const app = new Application("orders", UP);
+    app.authorizeDownstream("reports", DOWN);
+    const raw = app.s3Dataset("raw", {
+      bucket: "raw-orders",
+      partitions: ["region={}", "{}"],
+      dimensions: { region: dim.string(), day: dim.datetime({ format: "%Y-%m-%d" }) },
+      filter: { region: ["NA", "EU"] },
+    });
+    const daily = app.data("daily_orders", { inputs: [raw], compute: inline("compute/orders.ts#daily") });
+    app.data("refunds", { inputs: [daily], compute: inline("compute/orders.ts#refunds") });
+    return app.toModel();
+  }
+
+  /** "reports" imports orders' daily_orders as "orders_daily" (and may read an s3Dataset on its bucket). */
+  function reportsModel(options: { bucket?: string; exports?: boolean } = {}): FlowModel {
+    const app = new Application("reports", DOWN);
+    const orders = app.importUpstream("orders", {
+      ...UP,
+      ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+      manifest: ordersModel(),
+    });
+    const inputs: Parameters<typeof app.data>[1]["inputs"] = {
+      orders: orders.node("daily_orders", "orders_daily"),
+    };
+    if (options.exports) {
+      const exports = app.s3Dataset("exports", {
+        bucket: UP_BUCKET,
+        prefix: "exports",
+        partitions: ["{}"],
+        dimensions: { day: dim.datetime({ format: "%Y-%m-%d" }) },
+      });
+      app.data("exported", { inputs: [exports], compute: inline("compute/reports.ts#exported") });
+    }
+    app.data("report", { inputs, compute: inline("compute/reports.ts#run") });
+    return app.toModel();
+  }
+
+  const REPORTS = reportsModel();
+  const index = new SourceIndex({ model: REPORTS, storageBucket: DOWN_BUCKET });
+
+  /** The awsdocs "Object Created" vector as the upstream's bus forwards it: its account, bucket and key. */
+  function forwarded(key: string, account = UP.account, bucket = UP_BUCKET): Record<string, unknown> {
+    const event = loadObject("s3-eventbridge.object-created.awsdocs.json");
+    const detail = event.detail as Record<string, unknown>;
+    return {
+      ...event,
+      account,
+      resources: [`arn:aws:s3:::${bucket}`],
+      detail: { ...detail, bucket: { name: bucket }, object: { ...(detail.object as object), key } },
+    };
+  }
+
+  /** The awsdocs notification (Records form, no account) of an object of a bucket. */
+  function notified(key: string, bucket = UP_BUCKET): Record<string, unknown> {
+    const event = loadObject("s3-notification.objectcreated-put.awsdocs.json");
+    const record = (event.Records as Record<string, unknown>[])[0] as Record<string, unknown>;
+    const s3 = record.s3 as Record<string, Record<string, unknown>>;
+    const rewritten = {
+      ...s3,
+      bucket: { ...s3.bucket, name: bucket, arn: `arn:aws:s3:::${bucket}` },
+      object: { ...s3.object, key },
+    };
+    return { ...event, Records: [{ ...record, s3: rewritten }] };
+  }
+
+  const ignoredReasons = (r: AdaptedEvent): string[] => {
+    expect(r.signals).toEqual([]);
+    return r.ignored.map((i) => i.reason);
+  };
+
+  it("a completion marker signals the local node importing the upstream node, with its dimensions and path", () => {
+    expect(UP_BUCKET).toBe("orders-111111111111-us-east-1");
+    expect(index.importsOn(UP_BUCKET).map((n) => n.id)).toEqual(["orders_daily"]);
+    const r = adaptEvent(forwarded(MARKER), index);
+    expect(r.signals).toEqual([
+      {
+        node: "orders_daily",
+        dimensions: { region: "NA", day: "2024-05-07" },
+        path: PARTITION,
+        eventId: `s3:${UP_BUCKET}/${MARKER}@617f08299329d189`,
+      },
+    ]);
+    expect(r.ignored).toEqual([]);
+    // The path is the one the router's S3Storage computes for the imported node's partition.
+    const storage = new S3Storage({ bucket: DOWN_BUCKET });
+    expect(storage.partitionPath(REPORTS.nodes.orders_daily as NodeModel, r.signals[0].dimensions)).toBe(
+      PARTITION,
+    );
+  });
+
+  it("an upstream bucket named in the reference replaces the derived one", () => {
+    const named = new SourceIndex({
+      model: reportsModel({ bucket: "orders-data" }),
+      storageBucket: DOWN_BUCKET,
+    });
+    expect(adaptEvent(forwarded(MARKER, UP.account, "orders-data"), named).signals).toEqual([
+      {
+        node: "orders_daily",
+        dimensions: { region: "NA", day: "2024-05-07" },
+        path: "s3://orders-data/internal_data/daily_orders/NA/2024-05-07",
+        eventId: `s3:orders-data/${MARKER}@617f08299329d189`,
+      },
+    ]);
+    expect(ignoredReasons(adaptEvent(forwarded(MARKER), named))).toEqual([
+      `no s3Dataset on bucket "${UP_BUCKET}" (object "${MARKER}")`,
+    ]);
+  });
+
+  it("two local nodes importing the same upstream node both signal, with distinct idempotency ids", () => {
+    const imported = REPORTS.nodes.orders_daily as NodeModel;
+    const model: FlowModel = {
+      ...REPORTS,
+      nodes: { ...REPORTS.nodes, orders_again: { ...imported, id: "orders_again" } },
+    };
+    const twice = new SourceIndex({ model, storageBucket: DOWN_BUCKET });
+    const id = `s3:${UP_BUCKET}/${MARKER}@617f08299329d189`;
+    const dimensions = { region: "NA", day: "2024-05-07" };
+    expect(adaptEvent(forwarded(MARKER), twice).signals).toEqual([
+      { node: "orders_again", dimensions, path: PARTITION, eventId: `${id}#orders_again` },
+      { node: "orders_daily", dimensions, path: PARTITION, eventId: `${id}#orders_daily` },
+    ]);
+  });
+
+  it("the notification Records form of the same marker signals too (it carries no account)", () => {
+    const r = adaptEvent(notified(MARKER.replace("2024-05-07", "2024-05-08")), index);
+    expect(r.signals).toEqual([
+      {
+        node: "orders_daily",
+        dimensions: { region: "NA", day: "2024-05-08" },
+        path: `s3://${UP_BUCKET}/internal_data/daily_orders/NA/2024-05-08`,
+        eventId: `s3:${UP_BUCKET}/internal_data/daily_orders/NA/2024-05-08/_SUCCESS@0055AED6DCD90281E5`,
+      },
+    ]);
+    expect(r.ignored).toEqual([]);
+  });
+
+  it("other files of the partition are not the completion file", () => {
+    const key = "internal_data/daily_orders/NA/2024-05-07/part-00000.parquet";
+    for (const event of [forwarded(key), notified(key)]) {
+      expect(ignoredReasons(adaptEvent(event, index))).toEqual([
+        'not the completion file: "part-00000.parquet" in imported node "orders_daily" of upstream "orders" (completes on "_SUCCESS")',
+      ]);
+    }
+  });
+
+  it("keys of upstream nodes this application does not import are ignored", () => {
+    for (const key of [
+      "internal_data/refunds/NA/2024-05-07/_SUCCESS",
+      "internal_data/daily_orders_v2/NA/2024-05-07/_SUCCESS",
+    ]) {
+      const r = adaptEvent(forwarded(key), index);
+      expect(ignoredReasons(r)).toEqual([
+        `key "${key}" of upstream bucket "${UP_BUCKET}" is not the data of an imported node (imported: "daily_orders")`,
+      ]);
+      expect(r.ignored[0]).toEqual(
+        expect.objectContaining({ eventId: `s3:${UP_BUCKET}/${key}@617f08299329d189` }),
+      );
+      expect(r.ignored[0].unprocessable).toBeUndefined();
+    }
+  });
+
+  it("an event from another account than the upstream's is ignored", () => {
+    expect(ignoredReasons(adaptEvent(forwarded(MARKER, "999999999999"), index))).toEqual([
+      `s3://${UP_BUCKET}/${MARKER}: the event comes from account "999999999999", not from upstream "orders" (account 111111111111)`,
+    ]);
+  });
+
+  it("a partition outside the upstream node's filter, or not in its layout, is ignored", () => {
+    const outside = "internal_data/daily_orders/JP/2024-05-07/_SUCCESS";
+    expect(ignoredReasons(adaptEvent(forwarded(outside), index))).toEqual([
+      `key "${outside}" is a partition outside the filter of imported node "orders_daily" of upstream "orders"`,
+    ]);
+    for (const key of [
+      "internal_data/daily_orders/2024-05-07/_SUCCESS",
+      "internal_data/daily_orders/NA/2024-5-7/_SUCCESS",
+      "internal_data/daily_orders/NA/2024-05-07/deeper/_SUCCESS",
+    ]) {
+      expect(ignoredReasons(adaptEvent(forwarded(key), index))).toEqual([
+        `key "${key}" does not match the partition layout of imported node "orders_daily" of upstream "orders"`,
+      ]);
+    }
+  });
+
+  it("own internal data is still ignored; other keys of the upstream bucket go to its s3Datasets", () => {
+    const own = "internal_data/report/NA/2024-05-07/_SUCCESS";
+    for (const event of [forwarded(own, DOWN.account, DOWN_BUCKET), notified(own, DOWN_BUCKET)]) {
+      expect(ignoredReasons(adaptEvent(event, index))).toEqual([
+        `own internal data (the router pushes it): s3://${DOWN_BUCKET}/${own}`,
+      ]);
+    }
+    expect(ignoredReasons(adaptEvent(forwarded("exports/2024-05-07/_SUCCESS"), index))).toEqual([
+      `key "exports/2024-05-07/_SUCCESS" of upstream bucket "${UP_BUCKET}" is not under internal_data/ (no upstream data partition), and no s3Dataset is on the bucket`,
+    ]);
+    const both = new SourceIndex({ model: reportsModel({ exports: true }), storageBucket: DOWN_BUCKET });
+    expect(adaptEvent(forwarded("exports/2024-05-07/_SUCCESS"), both).signals).toEqual([
+      {
+        node: "exports",
+        dimensions: { day: "2024-05-07" },
+        path: `s3://${UP_BUCKET}/exports/2024-05-07`,
+        eventId: `s3:${UP_BUCKET}/exports/2024-05-07/_SUCCESS@617f08299329d189`,
+      },
+    ]);
+    expect(adaptEvent(forwarded(MARKER), both).signals.map((s) => s.node)).toEqual(["orders_daily"]);
+  });
+});
+
+describe("S3Storage of an imported upstream data node", () => {
+  const UP = { account: "111111111111", region: "us-east-1" };
+  const DOWN = { account: "222222222222", region: "us-west-2" };
+
+  function imported(bucket?: string): NodeModel {
+    const orders = new Application("orders", UP);
+    orders.authorizeDownstream("reports", DOWN);
+    const raw = orders.s3Dataset("raw", {
+      bucket: "raw-orders",
+      partitions: ["{}"],
+      dimensions: { day: dim.datetime() },
+    });
+    orders.data("daily_orders", { inputs: [raw], compute: inline("compute/orders.ts#daily") });
+    const app = new Application("reports", DOWN);
+    const upstream = app.importUpstream("orders", {
+      ...UP,
+      ...(bucket === undefined ? {} : { bucket }),
+      manifest: orders.toModel(),
+    });
+    app.data("report", {
+      inputs: [upstream.node("daily_orders", "orders_daily")],
+      compute: inline("r.ts#run"),
+    });
+    return app.toModel().nodes.orders_daily as NodeModel;
+  }
+
+  it("reads partitions from the upstream's bucket, derived or named in the reference", () => {
+    const storage = new S3Storage({ bucket: "reports-222222222222-us-west-2" });
+    expect(storage.partitionPath(imported(), { day: "2024-05-07" })).toBe(
+      "s3://orders-111111111111-us-east-1/internal_data/daily_orders/2024-05-07",
+    );
+    expect(storage.datasetRoot(imported())).toBe(
+      "s3://orders-111111111111-us-east-1/internal_data/daily_orders",
+    );
+    expect(storage.partitionPath(imported("orders-data"), { day: "2024-05-07" })).toBe(
+      "s3://orders-data/internal_data/daily_orders/2024-05-07",
+    );
+  });
+});
 
 describe("envelopes", () => {
   const s3Json = JSON.stringify(

@@ -56,6 +56,7 @@ import {
   selectInputs,
   type Selection,
 } from "../../src/runtime-bundle/core/materialize";
+import { upstreamBucket } from "../../src/flow/model/resource-names";
 import { partitionSegments } from "../../src/runtime-bundle/core/partition-layout";
 import { RouteTable } from "../../src/runtime-bundle/core/route-table";
 import type { Dimensions } from "../../src/runtime-bundle/core/signal";
@@ -158,6 +159,8 @@ function root(node: NodeModel): string {
       return `s3://crm-data/${node.table}`;
     case "data":
       return `s3://adpd-store/${node.path}`;
+    case "upstreamData":
+      return `s3://${upstreamBucket(node.upstream)}/${node.path}`;
     default:
       throw new Error(`${node.id} has no data`);
   }
@@ -186,13 +189,15 @@ function requestFor(
   const inputs: Record<string, DispatchInput> = {};
   for (const input of route.inputs) {
     const s = sel[input.alias] ?? {};
-    const hasData = ["s3Dataset", "glueTable", "data"].includes(input.source.kind);
+    const hasData = ["s3Dataset", "glueTable", "data", "upstreamData"].includes(input.source.kind);
     inputs[input.alias] = {
       node: input.source.id,
       kind: input.source.signal.kind,
       dimensions: tip(s),
       paths: hasData ? partitionsOf(input, s).map((p) => partitionPath(input.source, p)) : [],
-      ...(input.source.kind === "s3Dataset" || input.source.kind === "data"
+      ...(input.source.kind === "s3Dataset" ||
+      input.source.kind === "data" ||
+      input.source.kind === "upstreamData"
         ? { format: input.source.format }
         : {}),
       reference: !input.trigger,
@@ -660,6 +665,38 @@ describe("AthenaDispatcher", () => {
       ].join("\n"),
     );
     expect(input).toMatchObject({ WorkGroup: "wg2", QueryExecutionContext: { Database: "db2" } });
+  });
+
+  test("an imported upstream data node reads the table synth registers under its local id", () => {
+    const up = new Application("orders", { account: "444455556666", region: "us-east-1" });
+    up.authorizeDownstream(APP, { account: "111122223333", region: "us-east-1" });
+    const raw = up.s3Dataset("raw", {
+      bucket: "raw-orders",
+      partitions: ["region={}", "{}"],
+      dimensions: { region: dim.string(), day: dim.datetime({ format: "%Y-%m-%d" }) },
+    });
+    up.data("daily_orders", { inputs: [raw], compute: prestoSql("SELECT * FROM raw") });
+    const app = new Application(APP, { account: "111122223333", region: "us-east-1" });
+    const orders = app.importUpstream("orders", {
+      account: "444455556666",
+      region: "us-east-1",
+      manifest: up.toModel(),
+    });
+    app.data("report", {
+      inputs: { week: orders.node("daily_orders", "orders_daily").at("*", range(-2)) },
+      compute: prestoSql("SELECT region, count(*) AS n FROM week GROUP BY 1"),
+    });
+    const model = app.toModel();
+    const request = requestFor(model, "report", { week: { region: "NA", day: "2024-05-07" } });
+    expect(request.inputs.week?.paths).toEqual([
+      "s3://orders-444455556666-us-east-1/internal_data/daily_orders/NA/2024-05-07",
+      "s3://orders-444455556666-us-east-1/internal_data/daily_orders/NA/2024-05-06",
+    ]);
+    expect(athenaQuery(request, model.nodes, "adpd_pipeline_sluice").split("\n").slice(0, 3)).toEqual([
+      "UNLOAD (",
+      `WITH "week" AS (SELECT * FROM "adpd_pipeline_sluice"."orders_daily" WHERE "region" = 'NA' AND "day" IN ('2024-05-07', '2024-05-06'))`,
+      "SELECT region, count(*) AS n FROM week GROUP BY 1",
+    ]);
   });
 
   test("the query's own WITH clause is merged; comments and semicolons around it are dropped", () => {

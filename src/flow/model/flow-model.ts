@@ -325,6 +325,8 @@ export interface UpstreamRefModel {
   readonly application: string;
   readonly account: string;
   readonly region: string;
+  /** The upstream's storage bucket, when it is not the derived `<app>-<account>-<region>`. */
+  readonly bucket?: string;
 }
 
 /**

@@ -23,6 +23,13 @@ export function boundedName(parts: readonly string[], max: number): string {
 }
 
 export const resourceNames = {
+  /**
+   * The application's storage bucket (63 chars): a global namespace, so account and region are part
+   * of it. A Terraform module cuts the same text with substr instead (no hash), which agrees with this
+   * whenever `<app>-<account>-<region>` fits in 63 characters.
+   */
+  storageBucket: (app: string, account: string, region: string): string =>
+    boundedName([app, account, region], 63),
   /** Router Lambda function (64 chars). */
   routerFunction: (app: string): string => boundedName([app, "router"], 64),
   /** Routing table (DynamoDB, 255 chars). */
@@ -47,3 +54,13 @@ export const resourceNames = {
   /** EMR Serverless application (64 chars). */
   emrServerlessApplication: (app: string): string => boundedName([app, "spark"], 64),
 } as const;
+
+/** The storage bucket an imported node's data is in: the upstream's reference, else its derived name. */
+export function upstreamBucket(ref: {
+  readonly application: string;
+  readonly account: string;
+  readonly region: string;
+  readonly bucket?: string;
+}): string {
+  return ref.bucket ?? resourceNames.storageBucket(ref.application, ref.account, ref.region);
+}

@@ -718,6 +718,10 @@ export const flowModelSchema = {
         application: { type: "string" },
         account: { type: "string" },
         region: { type: "string" },
+        bucket: {
+          type: "string",
+          description: "The upstream's storage bucket, when it is not the derived <app>-<account>-<region>.",
+        },
       },
     },
     UpstreamDataNode: {

@@ -15,6 +15,7 @@ import type * as EmrSdk from "@aws-sdk/client-emr";
 import type * as EmrEngine from "./engines/emr-dispatcher";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bindDatasets } from "../../flow/model/dataset-bindings";
 import type { CodeRefModel, Engine, FlowModel, JsonValue } from "../../flow/model/flow-model";
 import { FLOW_MODEL_SCHEMA_VERSION } from "../../flow/model/flow-model";
 import type { HookFunction, InlineCompute } from "../../flow/model/inline-api";
@@ -44,7 +45,10 @@ export interface RouterEnvironment {
   readonly SLUICE_ENV?: string;
   readonly SLUICE_DLQ_URL?: string;
   readonly SLUICE_INTERNAL_QUEUE_URL?: string;
-  /** JSON: per-environment dataset bindings { id: { bucket, prefix } }. */
+  /**
+   * JSON: the environment's dataset bindings { id: { bucket, prefix, format, encryptionKey, account,
+   * region } | { database, table, account, region } }, applied over the flow's declarations.
+   */
   readonly SLUICE_DATASETS?: string;
   /** JSON: Glue table locations { id: "s3://…" }. */
   readonly SLUICE_TABLE_LOCATIONS?: string;
@@ -137,13 +141,15 @@ export function createService(
   dir: string,
   overrides: ServiceOverrides = {},
 ): RouterService {
-  const model = overrides.model ?? loadModel(dir);
+  // The environment's dataset locations are bound into the model once: every reader sees them.
+  const model = bindDatasets(
+    overrides.model ?? loadModel(dir),
+    parseJsonEnv<Record<string, Record<string, unknown>>>(env.SLUICE_DATASETS) ?? {},
+  );
   const code = overrides.code ?? loadUserCode(dir);
   const resolve = resolver(code);
   const app = model.application.name;
   const envName = env.SLUICE_ENV ?? "default";
-  const datasets =
-    parseJsonEnv<Record<string, { bucket?: string; prefix?: string }>>(env.SLUICE_DATASETS) ?? {};
   const declared = Object.hasOwn(model.environments, envName) ? model.environments[envName] : undefined;
   const config: Readonly<Record<string, JsonValue>> = declared?.config ?? {};
   const clock = overrides.clock ?? systemClock;
@@ -163,7 +169,6 @@ export function createService(
   });
   const storage = new S3Storage({
     bucket: env.SLUICE_BUCKET,
-    datasets,
     tableLocations: parseJsonEnv<Record<string, string>>(env.SLUICE_TABLE_LOCATIONS) ?? {},
     ...(overrides.s3 ? { client: overrides.s3 } : {}),
   });
@@ -190,7 +195,7 @@ export function createService(
   });
   return new RouterService({
     router,
-    index: new SourceIndex({ model, storageBucket: env.SLUICE_BUCKET, datasets }),
+    index: new SourceIndex({ model, storageBucket: env.SLUICE_BUCKET }),
     clock,
     deadLetters: new DeadLetters(env.SLUICE_DLQ_URL ? sqs : undefined, env.SLUICE_DLQ_URL),
     ...(scheduler ? { scheduler } : {}),

@@ -1,10 +1,12 @@
 /**
  * Storage on S3: partitions are prefixes, completion markers are empty objects.
- * Data nodes live in the application's bucket under `internal_data/<node>/…`; external datasets where
- * the flow (or the environment's binding) says.
+ * Data nodes live in the application's bucket under `internal_data/<node>/…`; nodes imported from an
+ * upstream application in the upstream's bucket, under the same layout; external datasets where the
+ * flow (or the environment's binding) says.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { NodeModel } from "../../flow/model/flow-model";
+import { upstreamBucket } from "../../flow/model/resource-names";
 import { isDataFileName, partitionSegments } from "../core/partition-layout";
 import type { Dimensions } from "../core/signal";
 import type { Storage } from "../core/storage";
@@ -80,8 +82,8 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * The s3:// URI of a node's data: the bucket's internal_data, or where the environment binds a
-   * dataset; undefined for a glueTable without a known location.
+   * The s3:// URI of a node's data: the bucket's internal_data (the upstream's bucket for an imported
+   * node), or where the environment binds a dataset; undefined for a glueTable without a known location.
    */
   datasetRoot(node: NodeModel): string | undefined {
     if (node.kind === "glueTable" && this.props.tableLocations?.[node.id] === undefined) return undefined;
@@ -92,6 +94,9 @@ export class S3Storage implements Storage {
     switch (node.kind) {
       case "data":
         return `s3://${this.props.bucket}/${node.path}`;
+      case "upstreamData":
+        // Read only: the upstream's router writes its markers; this one never writes or clears them.
+        return `s3://${upstreamBucket(node.upstream)}/${node.path}`;
       case "s3Dataset": {
         const b = this.props.datasets?.[node.id];
         const prefix = b?.prefix ?? node.prefix;

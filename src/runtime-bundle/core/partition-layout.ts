@@ -20,6 +20,7 @@ import type {
   NodeModel,
   S3DatasetNodeModel,
   SignalModel,
+  UpstreamDataNodeModel,
 } from "../../flow/model/flow-model";
 import { coerceDimensionValue, renderDimensionValue } from "../../flow/model/dimension-value";
 import { COMPLETION_MARKER } from "./storage";
@@ -114,11 +115,14 @@ export function matchObjectKey(node: S3DatasetNodeModel, key: string): Partition
 }
 
 /**
- * Recognizes a key of a data node's partition in the storage bucket:
- * `internal_data/<id>/<value>/<value>…/<file>`; `isCompletion` when the file is the `_SUCCESS` marker.
- * Values outside the node's filter do not match.
+ * Recognizes a key of a data node's partition in its application's storage bucket (for an imported
+ * node, the upstream's): `internal_data/<id>/<value>/<value>…/<file>`; `isCompletion` when the file is
+ * the `_SUCCESS` marker. Values outside the node's filter do not match.
  */
-export function matchInternalKey(node: DataNodeModel, key: string): PartitionObjectMatch | undefined {
+export function matchInternalKey(
+  node: DataNodeModel | UpstreamDataNodeModel,
+  key: string,
+): PartitionObjectMatch | undefined {
   return matchUnder(node, node.path, key, (file) => file === COMPLETION_MARKER);
 }
 

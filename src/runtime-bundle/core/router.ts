@@ -971,7 +971,13 @@ export class Router {
     const storage = this.props.storage;
     const locate = (node: NodeModel): string | undefined => storage.datasetRoot?.(node);
     for (const node of Object.values(this.props.table.model.nodes)) {
-      if (node.kind !== "s3Dataset" && node.kind !== "glueTable" && node.kind !== "data") continue;
+      if (
+        node.kind !== "s3Dataset" &&
+        node.kind !== "glueTable" &&
+        node.kind !== "data" &&
+        node.kind !== "upstreamData"
+      )
+        continue;
       const location = locate(node);
       out[node.id] = {
         node: node.id,

@@ -9,8 +9,9 @@
  *   <the target's query>
  *   ) TO 's3://…/internal_data/joined/NA/2024-05-07/' WITH (format = 'PARQUET')
  *
- * Tables: synth registers one Glue table per s3Dataset and data node, named by the node id, in the
- * application's database; a glueTable input reads its own database and table. Partition columns are
+ * Tables: synth registers one Glue table per s3Dataset, data node and imported upstream data node
+ * (over the upstream's bucket), named by the node's local id, in the application's database; a
+ * glueTable input reads its own database and table. Partition columns are
  * named by the dimensions; a LONG dimension compares as a number, STRING and DATETIME dimensions as
  * strings (the DATETIME in its declared format), so synth declares them bigint and string.
  *
@@ -232,6 +233,7 @@ function tableOf(alias: string, source: NodeModel, database: string): string {
   switch (source.kind) {
     case "s3Dataset":
     case "data":
+    case "upstreamData":
       return `${quoteIdent(database)}.${quoteIdent(source.id)}`;
     case "glueTable":
       return `${quoteIdent(source.database)}.${quoteIdent(source.table)}`;
@@ -255,6 +257,7 @@ function segmentTemplate(source: NodeModel, i: number): SegmentTemplate {
   }
   if (source.kind === "glueTable")
     return { prefix: `${source.signal.dimensions[i]?.name ?? ""}=`, suffix: "" };
+  // data and upstreamData: the bare values.
   return { prefix: "", suffix: "" };
 }
 

@@ -3,12 +3,17 @@
  * "Object Created". The key is URL-decoded as S3 encodes it, the dataset found by bucket and prefix,
  * and the key recognized with the dataset's partition layout; only the object that completes a
  * partition (its completion marker, or any data file when there is none) signals.
+ *
+ * Collaboration: an upstream application forwards the "Object Created" events of its data nodes'
+ * `_SUCCESS` markers (`internal_data/<node>/<value>…/_SUCCESS` in its storage bucket) to this
+ * application's bus; each becomes a signal of every local node importing that upstream node.
  */
-import type { S3DatasetNodeModel } from "../../../flow/model/flow-model";
-import { matchObjectKey, type PartitionObjectMatch } from "../../core/partition-layout";
+import type { S3DatasetNodeModel, UpstreamDataNodeModel } from "../../../flow/model/flow-model";
+import { matchInternalKey, matchObjectKey, type PartitionObjectMatch } from "../../core/partition-layout";
 import type { Signal } from "../../core/signal";
+import { COMPLETION_MARKER } from "../../core/storage";
 import { field, object, preview, text, type JsonObject } from "./fields";
-import type { SourceIndex } from "./source-index";
+import { INTERNAL_DATA_PREFIX, type SourceIndex } from "./source-index";
 import { emitAll, type Sink } from "./types";
 
 /**
@@ -23,12 +28,15 @@ export function decodeS3Key(key: string): string | undefined {
   }
 }
 
+/** What identifies an object version in its events, best first. */
+interface Version {
+  readonly sequencer?: string;
+  readonly etag?: string;
+  readonly eventTime?: string;
+}
+
 /** Idempotency id of an object event: the same object version whichever path delivered it. */
-export function s3EventId(
-  bucket: string,
-  key: string,
-  version: { readonly sequencer?: string; readonly etag?: string; readonly eventTime?: string },
-): string {
+export function s3EventId(bucket: string, key: string, version: Version): string {
   return `s3:${bucket}/${key}@${version.sequencer ?? version.etag ?? version.eventTime ?? ""}`;
 }
 
@@ -85,7 +93,7 @@ export function adaptS3EventBridge(
     eventTime: text(event, "time"),
   };
   if (detailType === "Object Created") {
-    objectCreated(index, sink, bucketName, rawKey, version);
+    objectCreated(index, sink, bucketName, rawKey, version, text(event, "account"));
     return;
   }
   const key = decodeS3Key(rawKey) ?? rawKey;
@@ -106,17 +114,17 @@ export function adaptS3TestEvent(event: JsonObject, sink: Sink, envelopeId?: str
   );
 }
 
-interface Matched {
-  readonly node: S3DatasetNodeModel;
-  readonly match: PartitionObjectMatch;
-}
-
+/**
+ * An object created in a bucket. `account`: the account the event says it comes from (EventBridge
+ * events carry one; notification records do not).
+ */
 function objectCreated(
   index: SourceIndex,
   sink: Sink,
   bucket: string,
   rawKey: string,
-  version: { readonly sequencer?: string; readonly etag?: string; readonly eventTime?: string },
+  version: Version,
+  account?: string,
 ): void {
   const key = decodeS3Key(rawKey);
   if (key === undefined) {
@@ -131,9 +139,19 @@ function objectCreated(
     sink.ignore(`own internal data (the router pushes it): s3://${bucket}/${key}`, eventId);
     return;
   }
+  const imports = index.importsOn(bucket);
+  if (imports.length > 0 && key.startsWith(INTERNAL_DATA_PREFIX)) {
+    upstreamObjectCreated(sink, bucket, key, eventId, imports, account);
+    return;
+  }
   const candidates = index.datasetsOn(bucket);
   if (candidates.length === 0) {
-    sink.ignore(`no s3Dataset on bucket ${preview(bucket)} (object ${preview(key)})`, eventId);
+    sink.ignore(
+      imports.length > 0
+        ? `key ${preview(key)} of upstream bucket ${preview(bucket)} is not under ${INTERNAL_DATA_PREFIX} (no upstream data partition), and no s3Dataset is on the bucket`
+        : `no s3Dataset on bucket ${preview(bucket)} (object ${preview(key)})`,
+      eventId,
+    );
     return;
   }
   const under = candidates.filter((n) => n.prefix === "" || key.startsWith(`${n.prefix}/`));
@@ -145,15 +163,85 @@ function objectCreated(
     );
     return;
   }
-  const completing: Matched[] = [];
-  const notCompletion: Matched[] = [];
-  const outsideFilter: S3DatasetNodeModel[] = [];
-  const otherLayout: S3DatasetNodeModel[] = [];
-  for (const node of under) {
-    const match = matchObjectKey(node, key);
+  signalPartition(sink, bucket, key, eventId, under, {
+    match: matchObjectKey,
+    describe: (nodes) => `s3Dataset ${nodes.map((n) => `"${n.id}"`).join(", ")}`,
+    completesOn: (node) => (node.completion === null ? "any data file" : preview(node.completion)),
+  });
+}
+
+/**
+ * An object under `internal_data/` of an upstream's storage bucket, forwarded by the upstream's
+ * EventBridge: the completion marker of a partition of one of its data nodes signals every local node
+ * that imports it.
+ */
+function upstreamObjectCreated(
+  sink: Sink,
+  bucket: string,
+  key: string,
+  eventId: string,
+  imports: readonly UpstreamDataNodeModel[],
+  account: string | undefined,
+): void {
+  // Bucket names are global, but an event from another account than the upstream's is not its data.
+  const fromAccount = account === undefined ? imports : imports.filter((n) => n.upstream.account === account);
+  if (fromAccount.length === 0) {
+    const upstreams = [
+      ...new Set(imports.map((n) => `"${n.upstream.application}" (account ${n.upstream.account})`)),
+    ];
+    sink.ignore(
+      `s3://${bucket}/${key}: the event comes from account ${preview(account ?? "")}, not from upstream ${upstreams.join(", ")}`,
+      eventId,
+    );
+    return;
+  }
+  const under = fromAccount.filter((n) => key.startsWith(`${n.path}/`));
+  if (under.length === 0) {
+    const imported = [...new Set(fromAccount.map((n) => preview(n.node)))].join(", ");
+    sink.ignore(
+      `key ${preview(key)} of upstream bucket ${preview(bucket)} is not the data of an imported node (imported: ${imported})`,
+      eventId,
+    );
+    return;
+  }
+  signalPartition(sink, bucket, key, eventId, under, {
+    match: matchInternalKey,
+    describe: (nodes) =>
+      `imported node ${nodes.map((n) => `"${n.id}"`).join(", ")} of upstream ${preview(nodes[0].upstream.application)}`,
+    completesOn: () => preview(COMPLETION_MARKER),
+  });
+}
+
+interface Layout<N> {
+  /** The key's partition and file, undefined when the key is not one of the node's (or is filtered out). */
+  readonly match: (node: N, key: string) => PartitionObjectMatch | undefined;
+  /** The nodes, for reasons: `s3Dataset "a", "b"`. */
+  readonly describe: (nodes: readonly N[]) => string;
+  /** The completion file of a node, for reasons. */
+  readonly completesOn: (node: N) => string;
+}
+
+/**
+ * Signals the nodes whose partition the object completes; otherwise ignores it with the reason of the
+ * first that explains it: not the completion file, a partition outside the filter, another layout.
+ */
+function signalPartition<N extends S3DatasetNodeModel | UpstreamDataNodeModel>(
+  sink: Sink,
+  bucket: string,
+  key: string,
+  eventId: string,
+  nodes: readonly N[],
+  layout: Layout<N>,
+): void {
+  const completing: { node: N; match: PartitionObjectMatch }[] = [];
+  const notCompletion: { node: N; match: PartitionObjectMatch }[] = [];
+  const outsideFilter: N[] = [];
+  const otherLayout: N[] = [];
+  for (const node of nodes) {
+    const match = layout.match(node, key);
     if (match !== undefined) {
       (match.isCompletion ? completing : notCompletion).push({ node, match });
-    } else if (matchObjectKey({ ...node, signal: { ...node.signal, filter: {} } }, key) !== undefined) {
+    } else if (layout.match({ ...node, signal: { ...node.signal, filter: {} } }, key) !== undefined) {
       outsideFilter.push(node);
     } else {
       otherLayout.push(node);
@@ -173,18 +261,19 @@ function objectCreated(
   }
   if (notCompletion.length > 0) {
     const { node, match } = notCompletion[0];
-    const expected = node.completion === null ? "any data file" : preview(node.completion);
     sink.ignore(
-      `not the completion file: ${preview(match.file)} in s3Dataset "${node.id}" (completes on ${expected})`,
+      `not the completion file: ${preview(match.file)} in ${layout.describe([node])} (completes on ${layout.completesOn(node)})`,
       eventId,
     );
   } else if (outsideFilter.length > 0) {
     sink.ignore(
-      `key ${preview(key)} is a partition outside the filter of s3Dataset "${outsideFilter[0].id}"`,
+      `key ${preview(key)} is a partition outside the filter of ${layout.describe([outsideFilter[0]])}`,
       eventId,
     );
   } else {
-    const ids = otherLayout.map((n) => `"${n.id}"`).join(", ");
-    sink.ignore(`key ${preview(key)} does not match the partition layout of s3Dataset ${ids}`, eventId);
+    sink.ignore(
+      `key ${preview(key)} does not match the partition layout of ${layout.describe(otherLayout)}`,
+      eventId,
+    );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The application's event sources, indexed once per model so that an event finds its node(s) in O(1):
- * bucket → s3Dataset nodes (longest prefix first), timer rule name → timer, alarm name → alarm nodes,
- * Glue database.table → glueTable nodes.
+ * bucket → s3Dataset nodes (longest prefix first), upstream storage bucket → imported upstream data
+ * nodes, timer rule name → timer, alarm name → alarm nodes, Glue database.table → glueTable nodes.
  */
 import type {
   AlarmNodeModel,
@@ -11,8 +11,9 @@ import type {
   GlueTableNodeModel,
   S3DatasetNodeModel,
   TimerNodeModel,
+  UpstreamDataNodeModel,
 } from "../../../flow/model/flow-model";
-import { resourceNames } from "../../../flow/model/resource-names";
+import { resourceNames, upstreamBucket } from "../../../flow/model/resource-names";
 
 /** Per-environment location of an external dataset (an environment's `datasets` binding fits). */
 export interface DatasetOverride {
@@ -43,6 +44,7 @@ export class SourceIndex {
   /** Name of the router's sweeper schedule (its scheduled events are not timers). */
   readonly sweeperRule: string;
   private readonly byBucket = new Map<string, S3DatasetNodeModel[]>();
+  private readonly byUpstreamBucket = new Map<string, UpstreamDataNodeModel[]>();
   private readonly byRule = new Map<string, TimerNodeModel>();
   private readonly byAlarmName = new Map<string, AlarmSourceNode[]>();
   private readonly byTable = new Map<string, GlueTableNodeModel[]>();
@@ -67,6 +69,9 @@ export class SourceIndex {
           push(this.byBucket, located.bucket, located);
           break;
         }
+        case "upstreamData":
+          push(this.byUpstreamBucket, upstreamBucket(node.upstream), node);
+          break;
         case "timer":
           this.byRule.set(resourceNames.timerRule(app, node.id), node);
           break;
@@ -91,11 +96,20 @@ export class SourceIndex {
     for (const nodes of this.byBucket.values()) {
       nodes.sort((a, b) => b.prefix.length - a.prefix.length || (a.id < b.id ? -1 : 1));
     }
+    for (const nodes of this.byUpstreamBucket.values()) nodes.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** s3Dataset nodes on a bucket, with overrides applied, longest prefix first. */
   datasetsOn(bucket: string): readonly S3DatasetNodeModel[] {
     return this.byBucket.get(bucket) ?? [];
+  }
+
+  /**
+   * Imported upstream data nodes (`app.importUpstream`) whose partitions are in a bucket (an upstream's
+   * storage bucket, where its data nodes' completion markers are created), by local id.
+   */
+  importsOn(bucket: string): readonly UpstreamDataNodeModel[] {
+    return this.byUpstreamBucket.get(bucket) ?? [];
   }
 
   /** True for keys of the data nodes' partitions, which the router writes itself. */
