@@ -341,7 +341,18 @@ describe("sluice synth --env", () => {
     app.environment("prod", {
       ...PROD,
       config: { threshold: 10 },
-      ...(bindings ? { datasets: { events: { bucket: "prodbucket", prefix: "prod-events" } } } : {}),
+      ...(bindings
+        ? {
+            datasets: {
+              events: {
+                bucket: "prodbucket",
+                prefix: "prod-events",
+                format: "csv" as const,
+                encryptionKey: "alias/prod-raw",
+              },
+            },
+          }
+        : {}),
     });
     return app;
   }
@@ -373,14 +384,121 @@ describe("sluice synth --env", () => {
     expect(mainTf(app, "prod")).toBe(dev);
     expect(dev).not.toContain("devbucket");
     expect(dev).not.toContain("prodbucket");
+    expect(dev).not.toContain("alias/prod-raw");
     const json = JSON.parse(dev) as {
       variable: Record<string, Record<string, unknown>>;
       locals: Record<string, Record<string, Record<string, string>>>;
     };
     // The flow's own location is the default; the router and the rules read local.datasets.
-    expect(json.variable.datasets?.default).toEqual({ events: { bucket: "raw", prefix: "events" } });
+    expect(json.variable.datasets?.default).toEqual({
+      events: { bucket: "raw", prefix: "events", format: "parquet", encryption_key: "" },
+    });
     expect(json.locals.datasets?.events?.bucket).toContain("local.dataset_bindings");
     expect(dev).toContain("${local.datasets.events.bucket}");
     expect(dev).toContain("${jsonencode(local.datasets)}");
+  }, 120_000);
+
+  test("format, key, account and region are the caller's too: the table, the grants and the router follow them", () => {
+    const json = JSON.parse(mainTf(flow(true), "prod")) as {
+      variable: Record<string, { type: string; validation: { condition: string }[] }>;
+      locals: Record<string, Record<string, Record<string, string>>>;
+      resource: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    expect(json.variable.datasets?.type).toBe(
+      "map(object({ account = optional(string), bucket = optional(string), database = optional(string), encryption_key = optional(string), format = optional(string), prefix = optional(string), region = optional(string), table = optional(string) }))",
+    );
+    expect(json.variable.datasets?.validation.map((v) => v.condition)).toEqual([
+      '${alltrue([for id, d in var.datasets : d.format == null || contains(["avro","csv","json","orc","parquet","text"], coalesce(d.format, "parquet"))])}',
+      '${alltrue([for id, d in var.datasets : d.account == null || can(regex("^[0-9]{12}$", coalesce(d.account, "000000000000")))])}',
+    ]);
+    // The dataset is in the application's own account and region: by default, the caller's.
+    expect(json.locals.datasets?.events).toEqual({
+      account:
+        '${try(local.dataset_bindings["events"].account, data.aws_caller_identity.account.account_id)}',
+      bucket: '${try(local.dataset_bindings["events"].bucket, "raw")}',
+      encryptionKey: '${try(local.dataset_bindings["events"].encryption_key, "")}',
+      format: '${try(local.dataset_bindings["events"].format, "parquet")}',
+      prefix: '${trim(try(local.dataset_bindings["events"].prefix, "events"), "/")}',
+      region: '${try(local.dataset_bindings["events"].region, data.aws_region.region.region)}',
+    });
+    // Athena's table reads the bound format.
+    const table = Object.values(json.resource.aws_glue_catalog_table ?? {})[0] as {
+      parameters: Record<string, string>;
+      storage_descriptor: { input_format: string; ser_de_info: { serialization_library: string } };
+    };
+    expect(table.storage_descriptor.input_format).toBe(
+      "${local.table_formats[local.datasets.events.format].input_format}",
+    );
+    expect(table.storage_descriptor.ser_de_info.serialization_library).toBe(
+      "${local.table_formats[local.datasets.events.format].serde}",
+    );
+    expect(table.parameters["skip.header.line.count"]).toBe(
+      '${local.datasets.events.format == "csv" ? "1" : "0"}',
+    );
+    expect(json.locals.table_formats?.csv).toEqual({
+      classification: "csv",
+      input_format: "org.apache.hadoop.mapred.TextInputFormat",
+      output_format: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+      serde: "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+    });
+    // The bound key is unknown to the module: reads decrypt through S3, for the bound location only.
+    const router = Object.values(json.resource.aws_iam_role_policy ?? {})
+      .map((p) => JSON.parse(String(p.policy)) as { Statement: { Sid: string }[] })
+      .flatMap((p) => p.Statement)
+      .filter((st) => st.Sid === "ReadDatasetsDecryptViaS3" || st.Sid === "BatchAthenaInputsDecryptViaS3");
+    expect(router).toHaveLength(2);
+    for (const st of router) {
+      expect(st).toMatchObject({
+        Action: "kms:Decrypt",
+        Resource: "*",
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": ["s3.${local.datasets.events.region}.amazonaws.com"],
+            "kms:CallerAccount": "${data.aws_caller_identity.account.account_id}",
+          },
+          StringLike: {
+            "kms:EncryptionContext:aws:s3:arn": [
+              "arn:aws:s3:::${local.datasets.events.bucket}",
+              "arn:aws:s3:::${local.datasets.events.bucket}/${local.dataset_key_prefixes.events}*",
+            ],
+          },
+        },
+      });
+    }
+  }, 120_000);
+
+  test("the README and the summary give the call for the environment, with its bindings", () => {
+    const out = mkdtempSync(join(tmpdir(), "sluice-env-usage-"));
+    try {
+      const summary = synthModule(flow(true), { out, environment: "prod" });
+      expect(summary.inputs).toEqual({
+        environment: "prod",
+        datasets: {
+          events: {
+            bucket: "prodbucket",
+            encryption_key: "alias/prod-raw",
+            format: "csv",
+            prefix: "prod-events",
+          },
+        },
+      });
+      const readme = readFileSync(join(out, "README.md"), "utf8");
+      expect(readme).toContain(
+        [
+          "```hcl",
+          `module "${newApp().name}_prod" {`,
+          `  source      = "./modules/${newApp().name}"`,
+          "  providers   = { aws = aws.prod }",
+          '  environment = "prod"',
+          "  datasets = {",
+          '    events = { bucket = "prodbucket", encryption_key = "alias/prod-raw", format = "csv", prefix = "prod-events" }',
+          "  }",
+          "}",
+          "```",
+        ].join("\n"),
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }, 120_000);
 });

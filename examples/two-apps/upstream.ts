@@ -2,8 +2,8 @@
  * Two applications, upstream side: the orders team turns raw order exports into daily totals per store
  * and authorizes the reporting team's account to read them. Synth grants that account (and only it)
  * read access to the bucket's internal data and decrypt through a KMS grant, forwards the data nodes'
- * S3 events to its default event bus, and publishes this FlowModel to `sluice/manifest.json` and the
- * `manifest` output for the downstream application to import.
+ * completion markers (`_SUCCESS` objects) to its default event bus, and publishes this FlowModel to
+ * `sluice/manifest.json` and the `manifest` output for the downstream application to import.
  */
 import { Application, dim, sparkSql } from "sluice";
 

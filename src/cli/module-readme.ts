@@ -10,12 +10,11 @@ from that provider; resource names include them, so one module serves every acco
 
 ## Usage
 
+The call for the {{environment}} environment, with its dataset bindings as the flow declares them
+(another environment passes its own \`environment\` and \`datasets\`; the module is the same):
+
 \`\`\`hcl
-module "{{application}}" {
-  source      = "./modules/{{application}}"
-  providers   = { aws = aws.prod }
-  environment = "prod"
-}
+{{usage}}
 \`\`\`
 
 ## Variables

@@ -10,8 +10,10 @@ import { basename, join } from "node:path";
 import Handlebars from "handlebars";
 import type { Application } from "../flow/application";
 import { canonicalJson } from "../flow/model/canonical-json";
+import { BINDABLE } from "../flow/model/dataset-bindings";
+import type { FlowModel } from "../flow/model/flow-model";
 import { App } from "../synth/cdktf";
-import { SluiceStack } from "../synth/sluice-stack";
+import { SluiceStack, variableField } from "../synth/sluice-stack";
 import { MODULE_README } from "./module-readme";
 
 export interface SynthModuleOptions {
@@ -30,6 +32,18 @@ export interface SynthSummary {
   readonly resources: number;
   readonly variables: readonly string[];
   readonly outputs: readonly string[];
+  /** What a root configuration passes the module for this environment. */
+  readonly inputs: ModuleInputs;
+}
+
+/** The module's inputs for one environment: its name and its dataset bindings (`datasets`). */
+export interface ModuleInputs {
+  readonly environment: string;
+  /**
+   * By dataset id, the fields the environment binds, spelled as the variable spells them
+   * (`encryption_key`); the others keep the flow's declaration.
+   */
+  readonly datasets: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 interface TerraformJson {
@@ -71,12 +85,14 @@ export function synthModule(app: Application, options: SynthModuleOptions): Synt
     for (const [name, source] of assets) copyFileSync(source, join(options.out, name));
     const files = ["main.tf.json", "README.md", ...[...assets.keys()].sort()];
     writeFileSync(join(options.out, "main.tf.json"), `${canonicalJson(module)}\n`);
-    const summary = summarize(module, options.out, files);
+    const inputs = moduleInputs(app.toModel(), options.environment);
+    const summary = summarize(module, options.out, files, inputs);
     writeFileSync(
       join(options.out, "README.md"),
       Handlebars.compile(MODULE_README, { noEscape: true })({
         application: app.name,
         environment: options.environment ?? "default",
+        usage: usageBlock(app.name, inputs, module.variable !== undefined && DATASETS in module.variable),
         summary,
         components: Object.entries(summary.components).map(([name, count]) => ({ name, count })),
         variables: Object.entries(module.variable ?? {}).map(([name, v]) => ({
@@ -146,7 +162,7 @@ function stripMetadata(v: unknown): unknown {
 
 const COMPONENTS = ["storage", "routing", "roles", "batch", "processor", "diagnostics"];
 
-function summarize(module: TerraformJson, out: string, files: string[]): SynthSummary {
+function summarize(module: TerraformJson, out: string, files: string[], inputs: ModuleInputs): SynthSummary {
   const components: Record<string, number> = Object.fromEntries(COMPONENTS.map((c) => [c, 0]));
   let resources = 0;
   for (const byId of Object.values(module.resource ?? {})) {
@@ -163,7 +179,58 @@ function summarize(module: TerraformJson, out: string, files: string[]): SynthSu
     resources,
     variables: Object.keys(module.variable ?? {}).sort(),
     outputs: Object.keys(module.output ?? {}).sort(),
+    inputs,
   };
+}
+
+const DATASETS = "datasets";
+
+/** The environment's bindings, limited to what the module's `datasets` variable takes. */
+export function moduleInputs(model: FlowModel, environment: string | undefined): ModuleInputs {
+  const bindings = environment === undefined ? {} : (model.environments[environment]?.datasets ?? {});
+  const datasets: Record<string, Record<string, string>> = {};
+  for (const id of Object.keys(bindings).sort()) {
+    const kind = model.nodes[id]?.kind;
+    if (kind !== "s3Dataset" && kind !== "glueTable") continue;
+    const fields = Object.entries(bindings[id] ?? {})
+      .filter(([f, v]) => typeof v === "string" && (BINDABLE[kind] as readonly string[]).includes(f))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    if (fields.length > 0) {
+      datasets[id] = Object.fromEntries(fields.map(([f, v]) => [variableField(f), v])) as Record<
+        string,
+        string
+      >;
+    }
+  }
+  return { environment: environment ?? "default", datasets };
+}
+
+/** The README's module block: the call a root configuration makes for this environment. */
+function usageBlock(application: string, inputs: ModuleInputs, takesDatasets: boolean): string {
+  const env = inputs.environment;
+  const lines = [
+    `module "${`${application}_${env}`.replace(/[^A-Za-z0-9_]/g, "_")}" {`,
+    `  source      = "./modules/${application}"`,
+    `  providers   = { aws = aws.${env.replace(/[^A-Za-z0-9_]/g, "_")} }`,
+    `  environment = ${JSON.stringify(env)}`,
+  ];
+  if (takesDatasets) {
+    const ids = Object.keys(inputs.datasets);
+    if (ids.length === 0) lines.push(`  datasets    = {}`);
+    else {
+      const width = Math.max(...ids.map((id) => id.length));
+      lines.push("  datasets = {");
+      for (const id of ids) {
+        const fields = Object.entries(inputs.datasets[id] ?? {})
+          .map(([f, v]) => `${f} = ${JSON.stringify(v)}`)
+          .join(", ");
+        lines.push(`    ${id.padEnd(width)} = { ${fields} }`);
+      }
+      lines.push("  }");
+    }
+  }
+  lines.push("}");
+  return lines.join("\n");
 }
 
 /** For `cdktf synth` (cdktf.json): a deployable stack (provider, local state) into cdktf's outdir. */

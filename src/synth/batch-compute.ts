@@ -7,11 +7,13 @@
  * - Glue: one job per (language, Glue version) used by Glue targets, with a security configuration
  *   (S3, CloudWatch and job-bookmark encryption) and the permissions of the Glue role;
  * - Athena: the workgroup (encrypted results, enforced configuration) and one Glue table per
- *   s3Dataset / data node a prestoSql target reads, with partition projection so that no crawler or
- *   partition registration is needed;
+ *   s3Dataset / data node / imported node a prestoSql target reads, with partition projection so that
+ *   no crawler or partition registration is needed;
  * - the application's Glue database (always: it is where those tables live);
  * - EMR Serverless: the Spark application; EMR on EC2: a service role and an instance profile for
  *   transient clusters;
+ * - read access of each role to the inputs of the targets it runs, imported nodes (in the upstream's
+ *   bucket) included;
  * - the router's permissions to start, poll and stop exactly these jobs, queries and runs, and the
  *   environment variables that tell it where they are.
  */
@@ -43,17 +45,27 @@ import type {
   GlueTableNodeModel,
   NodeModel,
   S3DatasetNodeModel,
+  UpstreamDataNodeModel,
 } from "../flow/model/flow-model";
 import type { Granularity } from "../flow/model/granularity";
 import { renderDimensionValue } from "../flow/model/dimension-value";
-import { resourceNames } from "../flow/model/resource-names";
+import { resourceNames, upstreamBucket } from "../flow/model/resource-names";
 import { defaultBundleDir } from "./bundle-dir";
-import { AssetType, Construct, TerraformAsset } from "./cdktf";
+import { AssetType, Construct, TerraformAsset, TerraformStack } from "./cdktf";
+import { upstreamReadStatements } from "./collaboration";
 import type { ExecutionRoles, RoleName } from "./execution-roles";
 import { datasetRef, type Naming } from "./naming";
-import { assumeRolePolicy, keyPolicy, logsKeyStatement, policyDocument, type Statement } from "./policy";
+import {
+  assumeRolePolicy,
+  decryptViaS3,
+  keyPolicy,
+  logsKeyStatement,
+  policyDocument,
+  type Statement,
+} from "./policy";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
+import { terraformLiteral } from "./terraform-literal";
 
 /** Glue version of a Spark target that names none (the Glue dispatcher's default). */
 export const DEFAULT_GLUE_VERSION = "4.0";
@@ -72,15 +84,37 @@ export const PREFIXES = {
   emrLogs: "assets/emr-logs/",
 } as const;
 
+/** Module local: each data format's storage descriptor, for tables whose format a variable binds. */
+const TABLE_FORMATS_LOCAL = "table_formats";
+
+const DECRYPT_VIA_S3 =
+  "kms:Decrypt of a module's external datasets: each environment binds its own key, or none " +
+  "(scoped by condition to S3 in the dataset's region, this account as caller, the bound bucket and prefix as encryption context)";
+const UPSTREAM_DECRYPT =
+  "kms:Decrypt of imported nodes: the upstream bucket's key is another account's and not known to this one " +
+  "(scoped by condition to S3 in the upstream's region, this account as caller, the upstream bucket as encryption context)";
+
 /**
  * Statements of IAM policies that have `Resource: "*"` because AWS offers no resource-level
- * permission for their actions (listed here so that tests and reviews can check nothing else does).
+ * permission for their actions, or the resource is not knowable here (listed so that tests and
+ * reviews can check nothing else does).
  */
 export const WILDCARD_STATEMENTS: Readonly<Record<string, string>> = {
   BatchGlueMetrics: "cloudwatch:PutMetricData has no resource-level permission (scoped by namespace)",
+  // decryptViaS3: a module's external datasets, whose keys the environments bind.
+  ReadDatasetsDecryptViaS3: DECRYPT_VIA_S3,
+  BatchGlueInputsDecryptViaS3: DECRYPT_VIA_S3,
+  BatchEmrServerlessInputsDecryptViaS3: DECRYPT_VIA_S3,
+  BatchEmrInputsDecryptViaS3: DECRYPT_VIA_S3,
+  BatchAthenaInputsDecryptViaS3: DECRYPT_VIA_S3,
   BatchEmrRunJobFlow: "elasticmapreduce:RunJobFlow has no resource-level permission",
   BatchEmrListClusters:
     "elasticmapreduce:ListClusters has no resource-level permission (crash recovery finds a transient cluster by name)",
+  // upstreamReadStatements (collaboration.ts), on the router and on the Spark roles.
+  UpstreamDecrypt: UPSTREAM_DECRYPT,
+  BatchGlueUpstreamDecrypt: UPSTREAM_DECRYPT,
+  BatchEmrServerlessUpstreamDecrypt: UPSTREAM_DECRYPT,
+  BatchEmrUpstreamDecrypt: UPSTREAM_DECRYPT,
 };
 
 /** The AWS managed policy of the EMR service role (EMR on EC2). */
@@ -350,6 +384,18 @@ function columnsOf(node: NodeModel, format: DataFormat): { name: string; type: s
   });
 }
 
+/**
+ * s3:GetBucketLocation on an input bucket (Athena and Spark's S3 clients call it), in a statement of
+ * its own: the s3:prefix condition of the list grant is absent from that request and would deny it.
+ */
+function bucketLocation(sidPrefix: string, k: number, bucket: string): Statement {
+  return {
+    sid: `${sidPrefix}InputsLocation${k}`,
+    actions: ["s3:GetBucketLocation"],
+    resources: [`arn:aws:s3:::${bucket}`],
+  };
+}
+
 /** An external S3 dataset with the environment's binding applied. */
 interface S3Location {
   readonly bucket: string;
@@ -362,11 +408,24 @@ interface S3Location {
   readonly format: DataFormat;
 }
 
+/** A node Athena reads through a Glue table of the application's database. */
+type TableNode = S3DatasetNodeModel | DataNodeModel | UpstreamDataNodeModel;
+
+/** What a node's Glue table holds, for its description. */
+function tableSubject(node: TableNode): string {
+  if (node.kind === "data") return `data node ${node.id}`;
+  if (node.kind === "s3Dataset") return `dataset ${node.id}`;
+  const imported = node.node === node.id ? "" : ` (imported as ${node.id})`;
+  return `data node ${node.node} of upstream application ${node.upstream.application}${imported}`;
+}
+
 /** Read access of one compute role (or of the router for Athena). */
 interface InputSet {
   readonly s3: S3Location[];
   readonly glueTables: GlueTableNodeModel[];
   readonly data: DataNodeModel[];
+  /** Imported nodes: their partitions are in the upstream's bucket. */
+  readonly upstream: UpstreamDataNodeModel[];
 }
 
 export class BatchCompute extends Construct {
@@ -401,6 +460,7 @@ export class BatchCompute extends Construct {
   private readonly storage: Storage;
   private readonly model: FlowModel;
   private readonly bindings: Readonly<Record<string, DatasetBindingModel>>;
+  private tableFormatsWritten = false;
 
   constructor(scope: Construct, id: string, props: BatchComputeProps) {
     super(scope, id);
@@ -408,7 +468,10 @@ export class BatchCompute extends Construct {
     this.model = model;
     this.naming = naming;
     this.storage = storage;
-    this.bindings = model.environments[naming.environmentName]?.datasets ?? {};
+    // A module reads every binding from its `datasets` variable (local.datasets), never a literal.
+    this.bindings = naming.datasetsFromVariable
+      ? {}
+      : (model.environments[naming.environmentName]?.datasets ?? {});
     this.engines = enginesOf(model);
     const app = naming.app;
     const tags = naming.tags();
@@ -552,11 +615,12 @@ export class BatchCompute extends Construct {
       const nodes = this.targetsOn("athena");
       const inputs = this.inputsOf(nodes);
       const tableNames = new Map<string, string>();
-      const tableNodes: (S3DatasetNodeModel | DataNodeModel)[] = [];
+      const tableNodes: TableNode[] = [];
       for (const n of nodes) {
         for (const i of n.inputs) {
           const source = model.nodes[i.node];
-          if (source?.kind !== "s3Dataset" && source?.kind !== "data") continue;
+          if (source?.kind !== "s3Dataset" && source?.kind !== "data" && source?.kind !== "upstreamData")
+            continue;
           if (tableNodes.includes(source)) continue;
           const name = source.id.toLowerCase();
           const clash = tableNames.get(name);
@@ -611,7 +675,9 @@ export class BatchCompute extends Construct {
         ],
         resources: catalog,
       });
-      for (const s of this.readStatements("BatchAthena", inputs)) roles.grant("router", s);
+      // Imported nodes: the router reads every one already (collaboration.ts), so not twice.
+      for (const s of this.readStatements("BatchAthena", { ...inputs, upstream: [] }))
+        roles.grant("router", s);
       roles.grant("router", {
         sid: "BatchAthenaWrite",
         actions: [
@@ -801,11 +867,18 @@ export class BatchCompute extends Construct {
     const b = this.bindings[node.id] ?? {};
     const key = b.encryptionKey ?? node.encryptionKey;
     // A module reads the location from its `datasets` variable; the caller passes the bindings.
-    const located = this.naming.datasetsFromVariable
-      ? this.naming.s3Location(node)
-      : { bucket: b.bucket ?? node.bucket, prefix: b.prefix ?? node.prefix };
+    if (this.naming.datasetsFromVariable) {
+      // The key is the caller's too: reads decrypt through S3 (see readStatements), whatever the key.
+      return {
+        ...this.naming.s3Location(node),
+        account: `\${${datasetRef(node.id, "account")}}`,
+        region: `\${${datasetRef(node.id, "region")}}`,
+        format: node.format,
+      };
+    }
     return {
-      ...located,
+      bucket: b.bucket ?? node.bucket,
+      prefix: b.prefix ?? node.prefix,
       account: b.account ?? node.account,
       region: b.region ?? node.region,
       format: b.format ?? node.format,
@@ -815,13 +888,22 @@ export class BatchCompute extends Construct {
 
   private glueTableOf(node: GlueTableNodeModel): GlueTableNodeModel {
     const b = this.bindings[node.id] ?? {};
+    if (this.naming.datasetsFromVariable) {
+      const { database, table } = this.naming.glueTableLocation(node);
+      return {
+        ...node,
+        account: `\${${datasetRef(node.id, "account")}}`,
+        region: `\${${datasetRef(node.id, "region")}}`,
+        database,
+        table,
+      };
+    }
     return {
       ...node,
       account: b.account ?? node.account,
       region: b.region ?? node.region,
-      ...(this.naming.datasetsFromVariable
-        ? (({ database, table }) => ({ database, table }))(this.naming.glueTableLocation(node))
-        : { database: b.database ?? node.database, table: b.table ?? node.table }),
+      database: b.database ?? node.database,
+      table: b.table ?? node.table,
     };
   }
 
@@ -830,20 +912,30 @@ export class BatchCompute extends Construct {
     const s3 = new Map<string, S3Location>();
     const glueTables = new Map<string, GlueTableNodeModel>();
     const data = new Map<string, DataNodeModel>();
+    const upstream = new Map<string, UpstreamDataNodeModel>();
     for (const n of nodes) {
       for (const i of n.inputs) {
         const source = this.model.nodes[i.node];
         if (source?.kind === "s3Dataset") s3.set(source.id, this.s3Location(source));
         else if (source?.kind === "glueTable") glueTables.set(source.id, this.glueTableOf(source));
         else if (source?.kind === "data") data.set(source.id, source);
+        else if (source?.kind === "upstreamData") upstream.set(source.id, source);
       }
     }
     const sorted = <T>(m: Map<string, T>): T[] =>
       [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
-    return { s3: sorted(s3), glueTables: sorted(glueTables), data: sorted(data) };
+    return {
+      s3: sorted(s3),
+      glueTables: sorted(glueTables),
+      data: sorted(data),
+      upstream: sorted(upstream),
+    };
   }
 
-  /** Read access to the external inputs: S3 prefixes, their KMS keys, Glue catalog tables. */
+  /**
+   * Read access to the external inputs: S3 prefixes, their KMS keys, Glue catalog tables, and the
+   * imported nodes' prefixes of the upstreams' buckets.
+   */
   private readStatements(sidPrefix: string, inputs: InputSet): Statement[] {
     const out: Statement[] = [];
     const byBucket = new Map<string, string[]>();
@@ -862,10 +954,11 @@ export class BatchCompute extends Construct {
         const keyed = prefixes.map((p) => keyPrefixes.get(p) ?? `${p}/`);
         out.push({
           sid: `${sidPrefix}ListInputs${k}`,
-          actions: ["s3:ListBucket", "s3:GetBucketLocation"],
+          actions: ["s3:ListBucket"],
           resources: [`arn:aws:s3:::${bucket}`],
           conditions: { StringLike: { "s3:prefix": prefixes.flatMap((p, i) => [p, `${keyed[i]}*`]) } },
         });
+        out.push(bucketLocation(sidPrefix, k, bucket));
         out.push({
           sid: `${sidPrefix}ReadInputs${k}`,
           actions: ["s3:GetObject"],
@@ -876,12 +969,13 @@ export class BatchCompute extends Construct {
       const whole = prefixes.includes("");
       out.push({
         sid: `${sidPrefix}ListInputs${k}`,
-        actions: ["s3:ListBucket", "s3:GetBucketLocation"],
+        actions: ["s3:ListBucket"],
         resources: [`arn:aws:s3:::${bucket}`],
         ...(whole
           ? {}
           : { conditions: { StringLike: { "s3:prefix": prefixes.flatMap((p) => [p, `${p}/*`]) } } }),
       });
+      out.push(bucketLocation(sidPrefix, k, bucket));
       out.push({
         sid: `${sidPrefix}ReadInputs${k}`,
         actions: ["s3:GetObject"],
@@ -889,6 +983,9 @@ export class BatchCompute extends Construct {
           ? [`arn:aws:s3:::${bucket}/*`]
           : prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
       });
+    }
+    if (this.naming.datasetsFromVariable && inputs.s3.length > 0) {
+      out.push(decryptViaS3(`${sidPrefix}InputsDecryptViaS3`, inputs.s3, this.naming.account));
     }
     const keyArns: string[] = [];
     const aliases: { resource: string; alias: string }[] = [];
@@ -937,6 +1034,7 @@ export class BatchCompute extends Construct {
         resources: [...resources].sort(),
       });
     }
+    out.push(...upstreamReadStatements(sidPrefix, inputs.upstream, this.naming.account));
     return out;
   }
 
@@ -986,9 +1084,39 @@ export class BatchCompute extends Construct {
     return keyPolicy(account, [logsKeyStatement("CloudWatchLogsOfGlue", account, region, "/aws-glue/*")]);
   }
 
+  /**
+   * The storage descriptor of a module's s3Dataset: looked up by its bound format in
+   * `local.table_formats` (written once, with the first such table). The OpenCSVSerde parameters are
+   * always set (other SerDes ignore them); only CSV skips a header line.
+   */
+  private boundFormat(id: string): Format {
+    if (!this.tableFormatsWritten) {
+      const formats = Object.fromEntries(
+        (Object.keys(FORMATS) as DataFormat[]).sort().map((name) => {
+          const f = FORMATS[name];
+          const fields = { classification: f.classification, input_format: f.inputFormat };
+          return [name, { ...fields, output_format: f.outputFormat, serde: f.serde }];
+        }),
+      );
+      TerraformStack.of(this).addOverride(`locals.${TABLE_FORMATS_LOCAL}`, formats);
+      this.tableFormatsWritten = true;
+    }
+    const bound = datasetRef(id, "format");
+    const field = (name: string): string => `\${local.${TABLE_FORMATS_LOCAL}[${bound}].${name}}`;
+    return {
+      inputFormat: field("input_format"),
+      outputFormat: field("output_format"),
+      serde: field("serde"),
+      serdeParameters: FORMATS.csv.serdeParameters ?? {},
+      classification: field("classification"),
+      tableParameters: { "skip.header.line.count": `\${${bound} == "csv" ? "1" : "0"}` },
+    };
+  }
+
   /** S3 root of a node's data (no trailing slash). */
-  private rootOf(node: S3DatasetNodeModel | DataNodeModel): string {
+  private rootOf(node: TableNode): string {
     if (node.kind === "data") return `s3://${this.storage.bucketName}/${node.path}`;
+    if (node.kind === "upstreamData") return `s3://${upstreamBucket(node.upstream)}/${node.path}`;
     const l = this.s3Location(node);
     if (this.naming.datasetsFromVariable) {
       // `s3://<bucket>/<prefix>` (no trailing slash), whatever prefix the caller passes.
@@ -998,14 +1126,19 @@ export class BatchCompute extends Construct {
   }
 
   /** The Glue table Athena reads a node through: external, partition-projected, named by the node id. */
-  private table(node: S3DatasetNodeModel | DataNodeModel): GlueCatalogTable {
-    const format = node.kind === "data" ? node.format : this.s3Location(node).format;
-    const f = FORMATS[format];
+  private table(node: TableNode): GlueCatalogTable {
+    const format = node.kind === "s3Dataset" ? this.s3Location(node).format : node.format;
+    // A module's s3Dataset has the format its environment binds: the storage descriptor follows it.
+    const f =
+      node.kind === "s3Dataset" && this.naming.datasetsFromVariable
+        ? this.boundFormat(node.id)
+        : FORMATS[format];
     const dims = node.signal.dimensions;
     const root = this.rootOf(node);
     const segments = dims.map((d, i) => {
       const template = node.kind === "s3Dataset" ? (node.partitions[i] ?? "{}") : "{}";
-      return template.replace("{}", `\${${d.name.toLowerCase()}}`);
+      // Athena's `${column}` placeholder, escaped so that Terraform writes it as is.
+      return terraformLiteral(template).replace("{}", () => `$\${${d.name.toLowerCase()}}`);
     });
     const projection: Record<string, string> = {};
     for (const d of dims) {
@@ -1024,7 +1157,7 @@ export class BatchCompute extends Construct {
     return new GlueCatalogTable(this, `table-${node.id}`, {
       name: node.id.toLowerCase(),
       databaseName: this.database.name,
-      description: `Sluice ${this.naming.app}: ${node.kind === "data" ? "data node" : "dataset"} ${node.id}`,
+      description: `Sluice ${this.naming.app}: ${tableSubject(node)}`,
       tableType: "EXTERNAL_TABLE",
       parameters: {
         EXTERNAL: "TRUE",

@@ -4,12 +4,15 @@
  * Upstream side (the flow authorizes downstream applications, `app.authorizeDownstream`): bucket policy
  * read grants on `internal_data/` for exactly the authorized accounts (`downstreamBucketStatements`,
  * rendered into the storage bucket's one policy), a KMS grant to decrypt for each of them, and a rule
- * forwarding the bucket's Object Created events under `internal_data/` to each downstream account's
- * default bus. The FlowModel manifest is published to `sluice/manifest.json` in the bucket.
+ * forwarding the bucket's completion markers (Object Created of `internal_data/…/_SUCCESS`) to each
+ * downstream account's default bus. Every application publishes its FlowModel manifest to
+ * `sluice/manifest.json` in the bucket (and the `manifest` output), authorized downstreams or not: a
+ * team may publish before it authorizes anyone, and a downstream imports from the manifest.
  *
  * Downstream side (the flow imports upstream nodes, `app.importUpstream`): the router role reads the
- * imported prefixes of the upstream bucket and decrypts through S3, and the default bus accepts the
- * upstream accounts' events.
+ * imported prefixes of the upstream bucket and decrypts through S3 (`upstreamReadStatements`, which
+ * batch compute grants its roles too), and the default bus accepts the upstream accounts' events. The
+ * rule that routes the forwarded markers to the router is the processor's (processor.ts).
  */
 import { CloudwatchEventPermission } from "@cdktf/provider-aws/lib/cloudwatch-event-permission";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -19,18 +22,27 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsGrant } from "@cdktf/provider-aws/lib/kms-grant";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { canonicalJson } from "../flow/model/canonical-json";
+import { publishedManifest } from "../flow/model/manifest";
 import type { FlowModel, UpstreamDataNodeModel } from "../flow/model/flow-model";
-import { boundedName } from "../flow/model/resource-names";
+import { boundedName, upstreamBucket } from "../flow/model/resource-names";
 import { Construct } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import type { Naming } from "./naming";
-import { assumeRolePolicy, policyDocument } from "./policy";
+import { assumeRolePolicy, policyDocument, type Statement } from "./policy";
 import type { Storage } from "./storage";
+import { terraformLiteral } from "./terraform-literal";
 
 /** Key of the published FlowModel manifest in the storage bucket. */
 export const MANIFEST_KEY = "sluice/manifest.json";
 /** Prefix of the data nodes' partitions, the only part of the bucket downstream accounts may read. */
 export const INTERNAL_DATA_PREFIX = "internal_data/";
+/** The file that completes a partition (the runtime's COMPLETION_MARKER, runtime-bundle/core/storage.ts). */
+export const COMPLETION_MARKER = "_SUCCESS";
+/**
+ * Completion markers of the data nodes' partitions, at any depth (`internal_data/<node>/_SUCCESS`,
+ * `internal_data/<node>/<v1>/<v2>/_SUCCESS`): an EventBridge wildcard's `*` matches "/" too.
+ */
+export const COMPLETION_MARKER_WILDCARD = `${INTERNAL_DATA_PREFIX}*/${COMPLETION_MARKER}`;
 
 /** Accounts of the authorized downstream applications, sorted, without repeats. */
 export function downstreamAccounts(model: FlowModel): string[] {
@@ -58,12 +70,87 @@ export function downstreamBucketStatements(model: FlowModel, bucketArn: string):
       Resource: bucketArn,
       Condition: { StringLike: { "s3:prefix": [`${INTERNAL_DATA_PREFIX}*`] } },
     },
+    {
+      // What a downstream team imports from (`aws s3 cp s3://<bucket>/sluice/manifest.json …`).
+      Sid: "DownstreamReadManifest",
+      Effect: "Allow",
+      Principal: principal,
+      Action: "s3:GetObject",
+      Resource: `${bucketArn}/${MANIFEST_KEY}`,
+    },
+    {
+      // Athena and Spark's S3 clients ask where the bucket is; a prefix condition would never match it.
+      Sid: "DownstreamBucketLocation",
+      Effect: "Allow",
+      Principal: principal,
+      Action: "s3:GetBucketLocation",
+      Resource: bucketArn,
+    },
   ];
 }
 
-/** The storage bucket of an upstream application (its name in its own account and region). */
-export function upstreamBucket(node: UpstreamDataNodeModel): string {
-  return boundedName([node.upstream.application, node.upstream.account, node.upstream.region], 63);
+/**
+ * Read access to imported nodes' partitions in their upstreams' buckets, for the role that reads them
+ * (the router, and batch compute's roles): per bucket, in name order, list under and get the objects
+ * of exactly the imported prefixes (`<sidPrefix>UpstreamList<k>`, `<sidPrefix>UpstreamRead<k>`); and
+ * one `<sidPrefix>UpstreamDecrypt`. The upstream's key is another account's and unknown here, so that
+ * one is on `Resource: "*"`, held to S3 in the upstreams' regions, this account as the caller and the
+ * upstream buckets as the encryption context. The upstream's bucket policy and KMS grant let the
+ * account in (downstreamBucketStatements); these let the role.
+ */
+export function upstreamReadStatements(
+  sidPrefix: string,
+  nodes: readonly UpstreamDataNodeModel[],
+  account: string,
+): Statement[] {
+  const byBucket = new Map<string, UpstreamDataNodeModel[]>();
+  for (const n of nodes) {
+    const bucket = upstreamBucket(n.upstream);
+    byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), n]);
+  }
+  const buckets = [...byBucket.keys()].sort();
+  if (buckets.length === 0) return [];
+  const out: Statement[] = [];
+  buckets.forEach((bucket, i) => {
+    const paths = [...new Set((byBucket.get(bucket) ?? []).map((n) => n.path))].sort();
+    out.push({
+      sid: `${sidPrefix}UpstreamList${i + 1}`,
+      actions: ["s3:ListBucket"],
+      resources: [`arn:aws:s3:::${bucket}`],
+      conditions: { StringLike: { "s3:prefix": paths.flatMap((p) => [p, `${p}/*`]) } },
+    });
+    // Its own statement: an s3:prefix condition never matches GetBucketLocation (Athena calls it).
+    out.push({
+      sid: `${sidPrefix}UpstreamLocation${i + 1}`,
+      actions: ["s3:GetBucketLocation"],
+      resources: [`arn:aws:s3:::${bucket}`],
+    });
+    out.push({
+      sid: `${sidPrefix}UpstreamRead${i + 1}`,
+      actions: ["s3:GetObject"],
+      resources: paths.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
+    });
+  });
+  const regions = [...new Set(nodes.map((n) => n.upstream.region))].sort();
+  out.push({
+    sid: `${sidPrefix}UpstreamDecrypt`,
+    actions: ["kms:Decrypt"],
+    resources: ["*"],
+    conditions: {
+      StringEquals: {
+        "kms:ViaService": regions.map((r) => `s3.${r}.amazonaws.com`),
+        "kms:CallerAccount": account,
+      },
+      // The bucket uses S3 Bucket Keys: the context is the bucket's ARN (an object's without them).
+      StringLike: {
+        "kms:EncryptionContext:aws:s3:arn": buckets.flatMap((b) => [
+          `arn:aws:s3:::${b}`,
+          `arn:aws:s3:::${b}/*`,
+        ]),
+      },
+    },
+  });
+  return out;
 }
 
 export interface CollaborationProps {
@@ -74,8 +161,8 @@ export interface CollaborationProps {
 }
 
 export class Collaboration extends Construct {
-  /** The published manifest, when the flow authorizes downstream applications. */
-  readonly manifest: S3Object | undefined;
+  /** The published manifest (always: a downstream may import before this flow authorizes it). */
+  readonly manifest: S3Object;
 
   constructor(scope: Construct, id: string, props: CollaborationProps) {
     super(scope, id);
@@ -83,18 +170,15 @@ export class Collaboration extends Construct {
     const tags = naming.tags();
     const downstream = model.application.downstream ?? [];
 
-    this.manifest =
-      downstream.length === 0
-        ? undefined
-        : new S3Object(this, "manifest", {
-            bucket: storage.bucket.id,
-            key: MANIFEST_KEY,
-            content: canonicalJson(model),
-            contentType: "application/json",
-            serverSideEncryption: "aws:kms",
-            kmsKeyId: storage.key.arn,
-            tags,
-          });
+    this.manifest = new S3Object(this, "manifest", {
+      bucket: storage.bucket.id,
+      key: MANIFEST_KEY,
+      content: terraformLiteral(canonicalJson(publishedManifest(model))),
+      contentType: "application/json",
+      serverSideEncryption: "aws:kms",
+      kmsKeyId: storage.key.arn,
+      tags,
+    });
 
     for (const account of downstreamAccounts(model)) {
       new KmsGrant(this, `key-grant-${account}`, {
@@ -118,13 +202,14 @@ export class Collaboration extends Construct {
       });
       const rule = new CloudwatchEventRule(this, "forward-rule", {
         name: naming.name("forward-downstream", 64),
-        description: `Forwards ${naming.app} data node partitions to its downstream applications`,
+        description: `Forwards the completion markers of ${naming.app}'s data node partitions to its downstream applications`,
         eventPattern: JSON.stringify({
           source: ["aws.s3"],
           "detail-type": ["Object Created"],
           detail: {
             bucket: { name: [storage.bucket.bucket] },
-            object: { key: [{ prefix: INTERNAL_DATA_PREFIX }] },
+            // Only completed partitions: the downstream's router turns a marker into the node's signal.
+            object: { key: [{ wildcard: COMPLETION_MARKER_WILDCARD }] },
           },
         }),
         tags,
@@ -143,40 +228,8 @@ export class Collaboration extends Construct {
     const imported = Object.values(model.nodes).filter(
       (n): n is UpstreamDataNodeModel => n.kind === "upstreamData",
     );
-    const byBucket = new Map<string, UpstreamDataNodeModel[]>();
-    for (const n of imported)
-      byBucket.set(upstreamBucket(n), [...(byBucket.get(upstreamBucket(n)) ?? []), n]);
-    for (const bucket of [...byBucket.keys()].sort()) {
-      const nodes = byBucket.get(bucket) ?? [];
-      const prefixes = [...new Set(nodes.map((n) => `${n.path}/`))].sort();
-      roles.grant("router", {
-        sid: sid("ReadUpstream", bucket),
-        actions: ["s3:GetObject"],
-        resources: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}*`),
-      });
-      roles.grant("router", {
-        sid: sid("ListUpstream", bucket),
-        actions: ["s3:ListBucket"],
-        resources: [`arn:aws:s3:::${bucket}`],
-        conditions: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}*`) } },
-      });
-      const regions = [...new Set(nodes.map((n) => n.upstream.region))].sort();
-      roles.grant("router", {
-        sid: sid("DecryptUpstream", bucket),
-        actions: ["kms:Decrypt"],
-        resources: ["*"],
-        conditions: {
-          StringEquals: {
-            "kms:ViaService": regions.map((r) => `s3.${r}.amazonaws.com`),
-            "kms:CallerAccount": naming.account,
-          },
-          // The bucket uses S3 Bucket Keys: the context is the bucket's ARN (an object's without them).
-          StringLike: {
-            "kms:EncryptionContext:aws:s3:arn": [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-          },
-        },
-      });
-    }
+    for (const statement of upstreamReadStatements("", imported, naming.account))
+      roles.grant("router", statement);
     for (const account of [...new Set(imported.map((n) => n.upstream.account))].sort()) {
       new CloudwatchEventPermission(this, `bus-permission-${account}`, {
         principal: account,
@@ -185,8 +238,4 @@ export class Collaboration extends Construct {
       });
     }
   }
-}
-
-function sid(prefix: string, bucket: string): string {
-  return `${prefix}${bucket.replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 100);
 }

@@ -43,7 +43,7 @@ export class Naming {
     if (Token.isUnresolved(this.account) || Token.isUnresolved(this.region)) {
       return Fn.substr(`${this.app}-${this.account}-${this.region}`, 0, 63);
     }
-    return boundedName([this.app, this.account, this.region], 63);
+    return resourceNames.storageBucket(this.app, this.account, this.region);
   }
 
   get names(): typeof resourceNames {

@@ -80,3 +80,32 @@ export function logsKeyStatement(
     },
   };
 }
+
+/**
+ * kms:Decrypt for reading external datasets in a module, where each environment binds its own key
+ * (or none): granted only for calls S3 makes on this account's behalf, for objects of the bound
+ * buckets and prefixes (the SSE-KMS encryption context is the object's ARN, or the bucket's with S3
+ * Bucket Keys). The key's own policy must still admit this account.
+ */
+export function decryptViaS3(
+  sid: string,
+  locations: readonly { bucket: string; keyPrefix?: string; prefix: string; region: string }[],
+  account: string,
+): Statement {
+  const arns = locations.flatMap((l) => [
+    `arn:aws:s3:::${l.bucket}`,
+    `arn:aws:s3:::${l.bucket}/${l.keyPrefix ?? (l.prefix === "" ? "" : `${l.prefix}/`)}*`,
+  ]);
+  return {
+    sid,
+    actions: ["kms:Decrypt"],
+    resources: ["*"],
+    conditions: {
+      StringEquals: {
+        "kms:ViaService": [...new Set(locations.map((l) => `s3.${l.region}.amazonaws.com`))],
+        "kms:CallerAccount": account,
+      },
+      StringLike: { "kms:EncryptionContext:aws:s3:arn": [...new Set(arns)] },
+    },
+  };
+}

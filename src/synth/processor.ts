@@ -9,7 +9,9 @@
  * - EventBridge rules, each targeting the function: S3 "Object Created" per s3Dataset (bucket and key
  *   prefix), Glue catalog table changes per glueTable, one schedule per timer (named
  *   `resourceNames.timerRule`, which is how the router recognises it), alarm state changes of the
- *   alarms used as data inputs, state changes of the engines the flow uses, and the sweeper schedule.
+ *   alarms used as data inputs, the completion markers of the imported nodes per upstream application
+ *   (forwarded by the upstream's account), state changes of the engines the flow uses, and the
+ *   sweeper schedule.
  * - The router role's grants (least privilege, see `grantRouter`).
  *
  * What the rules cannot do alone: S3 sends "Object Created" to EventBridge only when the bucket has
@@ -37,15 +39,17 @@ import type {
   GlueTableNodeModel,
   NodeModel,
   S3DatasetNodeModel,
+  UpstreamDataNodeModel,
 } from "../flow/model/flow-model";
-import { resourceNames, shortHash } from "../flow/model/resource-names";
+import { resourceNames, shortHash, upstreamBucket } from "../flow/model/resource-names";
 import { parseSchedule } from "../flow/model/schedule";
 import type { BatchCompute } from "./batch-compute";
 import { defaultBundleDir } from "./bundle-dir";
 import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
+import { COMPLETION_MARKER } from "./collaboration";
 import type { ExecutionRoles } from "./execution-roles";
-import { DATASETS_LOCAL, type Naming } from "./naming";
-import { keyPolicy, logsKeyStatement, type Statement } from "./policy";
+import { DATASETS_LOCAL, datasetRef, type Naming } from "./naming";
+import { decryptViaS3, keyPolicy, logsKeyStatement, type Statement } from "./policy";
 import type { RoutingTable } from "./routing-table";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
@@ -102,7 +106,7 @@ export { defaultBundleDir } from "./bundle-dir";
 /** Which EventBridge rule serves what, for reviews and tests. */
 export interface RuleInfo {
   readonly rule: CloudwatchEventRule;
-  /** s3Dataset | glueTable | timer | alarm | engine:<engine> | sweeper */
+  /** s3Dataset | glueTable | timer | alarm | upstream | engine:<engine> | sweeper */
   readonly kind: string;
   /** The node the rule serves, if any. */
   readonly node?: string;
@@ -334,6 +338,46 @@ export class Processor extends Construct {
       });
     }
 
+    // Completed partitions of the imported nodes, one rule per upstream application: its account
+    // forwards its bucket's completion markers (collaboration.ts), which the router turns into signals.
+    const byUpstream = new Map<string, UpstreamDataNodeModel[]>();
+    for (const node of nodes) {
+      if (node.kind !== "upstreamData") continue;
+      const application = node.upstream.application;
+      byUpstream.set(application, [...(byUpstream.get(application) ?? []), node]);
+    }
+    for (const application of [...byUpstream.keys()].sort()) {
+      const imported = byUpstream.get(application) ?? [];
+      const ref = (imported[0] as UpstreamDataNodeModel).upstream;
+      const bucket = upstreamBucket(ref);
+      const paths = [...new Set(imported.map((n) => n.path))].sort();
+      const upstreamIds = [...new Set(imported.map((n) => n.node))].sort();
+      this.addRule(
+        `rule-upstream-${application}`,
+        naming.name(`upstream-${application}`),
+        "upstream",
+        undefined,
+        {
+          description: `Completed partitions of ${upstreamIds.join(", ")} of upstream ${application} (s3://${bucket}, account ${ref.account})`,
+          eventPattern: {
+            source: ["aws.s3"],
+            "detail-type": ["Object Created"],
+            account: [ref.account],
+            detail: {
+              bucket: { name: [bucket] },
+              // A node without dimensions completes at <path>/_SUCCESS, one with them below it.
+              object: {
+                key: paths.flatMap((p) => [
+                  `${p}/${COMPLETION_MARKER}`,
+                  { wildcard: `${p}/*/${COMPLETION_MARKER}` },
+                ]),
+              },
+            },
+          },
+        },
+      );
+    }
+
     // Completion of the engines the flow uses.
     const engines = new Set<Engine>();
     for (const node of nodes) if (node.kind === "data") for (const t of node.compute) engines.add(t.engine);
@@ -518,7 +562,7 @@ export class Processor extends Construct {
           ...(prefix === "" ? {} : { conditions: { StringLike: { "s3:prefix": [`${prefix}/*`] } } }),
         });
       }
-      if (encryptionKey !== undefined) {
+      if (encryptionKey !== undefined && !this.props.naming.datasetsFromVariable) {
         const account = binding?.account ?? node.account;
         const region = binding?.region ?? node.region;
         statements.push({
@@ -527,6 +571,17 @@ export class Processor extends Construct {
           ...keyResource(encryptionKey, account, region),
         });
       }
+    }
+    // A module: each environment binds its own keys (or none); decrypt through S3 for the bound locations.
+    const located = Object.values(model.nodes)
+      .filter((n): n is S3DatasetNodeModel => n.kind === "s3Dataset")
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((n) => ({
+        ...this.props.naming.s3Location(n),
+        region: `\${${datasetRef(n.id, "region")}}`,
+      }));
+    if (this.props.naming.datasetsFromVariable && located.length > 0) {
+      statements.push(decryptViaS3("ReadDatasetsDecryptViaS3", located, this.props.naming.account));
     }
     return statements;
   }
@@ -611,10 +666,18 @@ function datasetLocations(
   for (const id of Object.keys(datasets).sort()) {
     const b = datasets[id];
     const kind = model.nodes[id]?.kind;
+    // Everything the environment binds: the router binds it into its model (bindDatasets).
     const fields: Record<string, string | undefined> =
       kind === "glueTable"
-        ? { database: b.database, table: b.table }
-        : { bucket: b.bucket, prefix: b.prefix };
+        ? { account: b.account, database: b.database, region: b.region, table: b.table }
+        : {
+            account: b.account,
+            bucket: b.bucket,
+            encryptionKey: b.encryptionKey,
+            format: b.format,
+            prefix: b.prefix,
+            region: b.region,
+          };
     const located = Object.fromEntries(
       Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined),
     );

@@ -6,6 +6,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { BINDING_FIELDS, DATA_FORMATS } from "../flow/model/dataset-bindings";
 import type { FlowModel } from "../flow/model/flow-model";
 import { BatchCompute } from "./batch-compute";
 import { Collaboration, downstreamBucketStatements, MANIFEST_KEY } from "./collaboration";
@@ -65,6 +66,8 @@ export class SluiceStack extends TerraformStack {
   readonly batchCompute: BatchCompute;
   readonly processor: Processor;
   readonly diagnostics: Diagnostics;
+  /** Module mode: the caller's account and region as Terraform expressions. */
+  private moduleLocation: { account: string; region: string } | undefined;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
     super(scope, id);
@@ -82,8 +85,15 @@ export class SluiceStack extends TerraformStack {
     let environment = envName;
     if (props.module) {
       // A module is the same in every account: what differs comes from the caller's provider and variables.
-      account = new DataAwsCallerIdentity(this, "account").accountId;
-      region = new DataAwsRegion(this, "region").region; // provider 6: `name` is deprecated
+      const identity = new DataAwsCallerIdentity(this, "account");
+      const where = new DataAwsRegion(this, "region");
+      account = identity.accountId;
+      region = where.region; // provider 6: `name` is deprecated
+      // The same, as expressions written inside other expressions (the datasets local).
+      this.moduleLocation = {
+        account: `data.aws_caller_identity.${identity.friendlyUniqueId}.account_id`,
+        region: `data.aws_region.${where.friendlyUniqueId}.region`,
+      };
       // A module synthesized for a declared environment has no default, so that the modules of two
       // environments differ only where their bindings do; the caller names the environment.
       environment = new TerraformVariable(this, "environment", {
@@ -144,7 +154,8 @@ export class SluiceStack extends TerraformStack {
       routingTable: this.routingTable,
       roles: this.roles,
       batchCompute: this.batchCompute,
-      datasets: env?.datasets ?? {},
+      // A module takes the bindings from its `datasets` variable, never the environment's literals.
+      datasets: props.module ? {} : (env?.datasets ?? {}),
       ...(props.bundleDir ? { bundleDir: props.bundleDir } : {}),
       ...(props.processor ? { sizing: props.processor } : {}),
     });
@@ -162,12 +173,10 @@ export class SluiceStack extends TerraformStack {
       roles: this.roles,
     });
     this.roles.finalize();
-    if (collaboration.manifest) {
-      new TerraformOutput(this, "manifest", {
-        value: collaboration.manifest.content,
-        description: `The FlowModel published to ${MANIFEST_KEY} for downstream applications`,
-      });
-    }
+    new TerraformOutput(this, "manifest", {
+      value: collaboration.manifest.content,
+      description: `The FlowModel published to ${MANIFEST_KEY} for downstream applications`,
+    });
 
     const outputs: Record<string, string> = {
       bucket: this.storage.bucket.bucket,
@@ -181,33 +190,69 @@ export class SluiceStack extends TerraformStack {
   }
 
   /**
-   * Module mode: where the external datasets are is the caller's to say (variable `datasets`, the
-   * flow's own locations by default), so the module is byte-identical in every environment.
-   * `local.datasets` applies what the caller sets over the flow's declaration, field by field.
+   * Module mode: the environment's dataset bindings are the caller's to say (variable `datasets`, the
+   * flow's declaration by default), so the module is byte-identical in every environment.
+   * `local.datasets` applies what the caller sets over the flow's declaration, field by field. A
+   * dataset the flow declares in the application's own account and region follows the module: its
+   * default account and region are the caller's provider's.
    */
   private datasetsVariable(): void {
+    const app = this.model.application;
+    // Per dataset: its fields, each a literal default or a Terraform expression (marked).
     const flow: Record<string, Record<string, string>> = {};
+    const expressions: Record<string, Record<string, string>> = {};
     for (const id of Object.keys(this.model.nodes).sort()) {
       const node = this.model.nodes[id];
-      if (node?.kind === "s3Dataset") {
-        flow[id] = { bucket: node.bucket, prefix: node.prefix.replace(/^\/+|\/+$/g, "") };
-      } else if (node?.kind === "glueTable") {
-        flow[id] = { database: node.database, table: node.table };
+      if (node?.kind !== "s3Dataset" && node?.kind !== "glueTable") continue;
+      const own = node.account === app.account && node.region === app.region;
+      const where = { account: node.account, region: node.region };
+      if (node.kind === "s3Dataset") {
+        flow[id] = {
+          bucket: node.bucket,
+          prefix: node.prefix.replace(/^\/+|\/+$/g, ""),
+          format: node.format,
+          encryptionKey: node.encryptionKey ?? "",
+          ...(own ? {} : where),
+        };
+      } else {
+        flow[id] = { database: node.database, table: node.table, ...(own ? {} : where) };
       }
+      if (own && this.moduleLocation) expressions[id] = this.moduleLocation;
     }
     if (Object.keys(flow).length === 0) return;
+    const formats = DATA_FORMATS;
     new TerraformVariable(this, DATASETS_VARIABLE, {
-      type: "map(object({ bucket = optional(string), prefix = optional(string), database = optional(string), table = optional(string) }))",
-      default: flow,
+      type: `map(object({ ${BINDING_FIELDS.map((f) => `${variableField(f)} = optional(string)`).join(", ")} }))`,
+      default: Object.fromEntries(
+        Object.entries(flow).map(([id, fields]) => [
+          id,
+          Object.fromEntries(Object.entries(fields).map(([f, v]) => [variableField(f), v])),
+        ]),
+      ),
       description:
-        "Where the external datasets are, by dataset id: bucket and prefix of an s3Dataset, database and table of a glueTable. Unset fields keep the flow's declaration (the default).",
+        "The environment's dataset bindings, by dataset id: bucket, prefix, format, encryption_key, account and region of an s3Dataset; database, table, account and region of a glueTable. Unset fields keep the flow's declaration (the default); a dataset of the application's own account and region defaults to the caller's.",
+      validation: [
+        {
+          condition: `\${alltrue([for id, d in var.${DATASETS_VARIABLE} : d.format == null || contains(${JSON.stringify(formats)}, coalesce(d.format, "parquet"))])}`,
+          errorMessage: `A dataset's format is one of ${formats.join(", ")}.`,
+        },
+        {
+          condition: `\${alltrue([for id, d in var.${DATASETS_VARIABLE} : d.account == null || can(regex("^[0-9]{12}$", coalesce(d.account, "000000000000")))])}`,
+          errorMessage: "A dataset's account is a 12-digit AWS account id.",
+        },
+      ],
     });
     const set = "local.dataset_bindings";
     const located: Record<string, Record<string, string>> = {};
-    for (const [id, fields] of Object.entries(flow)) {
+    for (const id of Object.keys(flow)) {
+      // A literal default is quoted; the caller's account and region are expressions already.
+      const fields: Record<string, string> = Object.fromEntries(
+        Object.entries(flow[id] ?? {}).map(([f, v]) => [f, JSON.stringify(v)]),
+      );
+      Object.assign(fields, expressions[id]);
       located[id] = Object.fromEntries(
-        Object.entries(fields).map(([field, value]) => {
-          const bound = `try(${set}[${JSON.stringify(id)}].${field}, ${JSON.stringify(value)})`;
+        Object.entries(fields).map(([field, fallback]) => {
+          const bound = `try(${set}[${JSON.stringify(id)}].${variableField(field)}, ${fallback})`;
           return [field, field === "prefix" ? `\${trim(${bound}, "/")}` : `\${${bound}}`];
         }),
       );
@@ -224,4 +269,12 @@ export class SluiceStack extends TerraformStack {
       ...(Object.keys(keyPrefixes).length > 0 ? { [KEY_PREFIXES_LOCAL]: keyPrefixes } : {}),
     });
   }
+}
+
+/**
+ * A binding field as the module's `datasets` variable spells it: Terraform's snake_case
+ * (`encryptionKey` → `encryption_key`). `local.datasets` keeps the FlowModel's names for the router.
+ */
+export function variableField(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -15,6 +15,7 @@ import {
   WILDCARD_STATEMENTS,
 } from "../../src/synth/batch-compute";
 import type { App } from "../../src/synth/cdktf";
+import { MANIFEST_KEY } from "../../src/synth/collaboration";
 import { SynthError } from "../../src/synth/synth-error";
 import { policy, synth, type Synthesized } from "./support";
 
@@ -223,6 +224,20 @@ function bySid(list: readonly Stmt[], sid: string): Stmt {
 const arr = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
+/** Keys of the S3 objects synth puts in the application's bucket (every flow publishes its manifest). */
+function objectKeys(s: Synthesized): string[] {
+  return Object.values(s.resources("aws_s3_object"))
+    .map((o) => String(o.key))
+    .sort();
+}
+
+/** The driver script object. */
+function driver(s: Synthesized): Json {
+  const found = Object.values(s.resources("aws_s3_object")).filter((o) => o.key === DRIVER_SCRIPT_KEY);
+  if (found.length !== 1) throw new Error(`expected one driver object, found ${found.length}`);
+  return found[0] as Json;
+}
+
 function routerEnv(s: Synthesized): Record<string, string> {
   const fn = s.only("aws_lambda_function") as { environment: { variables: Record<string, string> } };
   return fn.environment.variables;
@@ -233,7 +248,7 @@ function routerEnv(s: Synthesized): Record<string, string> {
 describe("resources per engine", () => {
   test("Glue flow: driver object, Glue jobs, security configuration; no Athena, no EMR", () => {
     const s = glue();
-    expect(Object.keys(s.resources("aws_s3_object"))).toHaveLength(1);
+    expect(objectKeys(s)).toEqual([DRIVER_SCRIPT_KEY, MANIFEST_KEY]);
     expect(Object.keys(s.resources("aws_glue_job"))).toHaveLength(3);
     expect(Object.keys(s.resources("aws_glue_security_configuration"))).toHaveLength(1);
     expect(s.resources("aws_athena_workgroup")).toEqual({});
@@ -273,8 +288,8 @@ describe("resources per engine", () => {
 
   test("inline-only flow: no driver, no engines, just the database", () => {
     const s = inlineOnly();
+    expect(objectKeys(s)).toEqual([MANIFEST_KEY]);
     for (const type of [
-      "aws_s3_object",
       "aws_glue_job",
       "aws_glue_security_configuration",
       "aws_athena_workgroup",
@@ -296,7 +311,7 @@ describe("resources per engine", () => {
 describe("driver script", () => {
   test("is an S3 object under assets/spark/, from the built bundle", () => {
     const s = glue();
-    const o = s.only("aws_s3_object");
+    const o = driver(s);
     expect(o.key).toBe(DRIVER_SCRIPT_KEY);
     expect(o.bucket).toMatch(/^\$\{aws_s3_bucket\.storage_bucket_[A-Z0-9]+\.id\}$/);
     expect(String(o.source)).toMatch(/^assets\/.+\/sluice_driver\.py$/);
@@ -305,7 +320,7 @@ describe("driver script", () => {
   });
 
   test("CKV_AWS_186: the driver object is encrypted with the application's CMK", () => {
-    const o = glue().only("aws_s3_object");
+    const o = driver(glue());
     expect(o.server_side_encryption).toBe("aws:kms");
     expect(o.kms_key_id).toMatch(/^\$\{aws_kms_key\.storage_key_[A-Z0-9]+\.arn\}$/);
   });
@@ -553,7 +568,9 @@ describe("Athena", () => {
       "projection.day.interval.unit": "DAYS",
       "projection.hour.type": "integer",
       "projection.hour.range": "-2147483648,2147483647",
-      "storage.location.template": "s3://raw/events/v1/region=${region}/shard=${shard}/${day}/hour=${hour}",
+      // Athena's placeholders, escaped for Terraform (which renders $${ as ${).
+      "storage.location.template":
+        "s3://raw/events/v1/region=$${region}/shard=$${shard}/$${day}/hour=$${hour}",
     });
   });
 
@@ -565,7 +582,7 @@ describe("Athena", () => {
     const p = clean.parameters as Record<string, string>;
     expect(p["projection.enabled"]).toBe("true");
     expect(p["storage.location.template"]).toBe(
-      "s3://athena-app-111122223333-us-east-1/internal_data/clean/${region}/${shard}/${day}/${hour}",
+      "s3://athena-app-111122223333-us-east-1/internal_data/clean/$${region}/$${shard}/$${day}/$${hour}",
     );
     expect(p["projection.region.type"]).toBe("enum");
     expect(p["projection.day.type"]).toBe("date");
@@ -806,7 +823,7 @@ describe('CKV_AWS_355 / CKV_AWS_290: no Resource "*" except the listed statement
 
 test("the driver asset is the bundle's driver, copied beside the stack", () => {
   const s = glue();
-  const o = s.only("aws_s3_object");
+  const o = driver(s);
   const outdir = (s.stack.node.scope as App).outdir;
   const copied = readFileSync(join(outdir, "stacks", "stack", String(o.source)), "utf8");
   expect(copied).toBe(readFileSync(join(BUNDLE, "spark", "sluice_driver.py"), "utf8"));

@@ -51,7 +51,7 @@ describe.each(EXAMPLES)("modules/%s", (name) => {
     // `datasets` (where the external datasets are) when the flow reads any.
     expect(Object.keys(json.variable ?? {}).filter((v) => v !== "datasets")).toEqual(["environment"]);
     expect(Object.keys(json.output ?? {}).sort()).toEqual(
-      ["bucket", "dead_letter_queue", "queue", "router_function", "table", "topic"].sort(),
+      ["bucket", "dead_letter_queue", "manifest", "queue", "router_function", "table", "topic"].sort(),
     );
     // Account and region come from the caller's provider, never from the flow.
     expect(JSON.stringify(json)).toContain("data.aws_caller_identity");

@@ -390,8 +390,9 @@ describe("router function", () => {
   test("environment of an environment: its name and its dataset bindings", () => {
     const vars = (fn(prod).environment as { variables: Record<string, string> }).variables;
     expect(vars.SLUICE_ENV).toBe("prod");
+    // Every bound field: the router binds them all into its model (format and key included).
     expect(JSON.parse(vars.SLUICE_DATASETS)).toEqual({
-      events: { bucket: "prod-raw", prefix: "landing/events" },
+      events: { bucket: "prod-raw", prefix: "landing/events", encryptionKey: "alias/raw-data" },
     });
   });
 

@@ -166,10 +166,11 @@ describe("stack", () => {
       /environment "qa" is not declared \(declared: prod\)/,
     );
   });
-  test("outputs: bucket, table, queues, router function, topic", () => {
+  test("outputs: bucket, table, queues, router function, topic, manifest", () => {
     expect(Object.keys(s.json.output ?? {}).sort()).toEqual([
       "bucket",
       "dead_letter_queue",
+      "manifest",
       "queue",
       "router_function",
       "table",

@@ -7,7 +7,21 @@
  */
 import type { DataFormat, DatasetBindingModel, FlowModel, NodeModel } from "./flow-model";
 
-const FORMATS: readonly DataFormat[] = ["avro", "csv", "json", "orc", "parquet", "text"];
+/** Every data format, sorted. */
+export const DATA_FORMATS: readonly DataFormat[] = ["avro", "csv", "json", "orc", "parquet", "text"];
+const FORMATS = DATA_FORMATS;
+
+/** Every field a binding may set, sorted. */
+export const BINDING_FIELDS: readonly (keyof DatasetBindingModel)[] = [
+  "account",
+  "bucket",
+  "database",
+  "encryptionKey",
+  "format",
+  "prefix",
+  "region",
+  "table",
+];
 
 /** The fields a binding may set, by dataset kind. */
 export const BINDABLE: Readonly<Record<"s3Dataset" | "glueTable", readonly (keyof DatasetBindingModel)[]>> = {

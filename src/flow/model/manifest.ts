@@ -1,13 +1,13 @@
 /**
  * The manifest an application publishes for downstream applications (`sluice/manifest.json` in its
- * bucket, and the `manifest` module output): its FlowModel without what is the application's own
- * business. Environments (accounts, dataset locations, config values, compute sizing) and the list of
- * authorized downstream applications stay private; a downstream names the upstream's account and
- * region itself when it imports, and the same manifest serves every environment.
+ * bucket, and the `manifest` module output): its FlowModel without its environments (accounts,
+ * dataset locations, config values, compute sizing), which are the application's own business. A
+ * downstream names the upstream's account and region itself when it imports, so the same manifest
+ * serves every environment. The authorized downstream applications stay in it: an import checks that
+ * it is one of them, early, rather than failing on a denied read once deployed.
  */
 import type { FlowModel } from "./flow-model";
 
 export function publishedManifest(model: FlowModel): FlowModel {
-  const { downstream: _downstream, ...application } = model.application;
-  return { ...model, application, environments: {} };
+  return { ...model, environments: {} };
 }
