@@ -418,4 +418,32 @@ describe("an upstream data node's partitions reach a downstream application's ro
     expect(orders.deadLetters()).toEqual([]);
     expect(reports.deadLetters()).toEqual([]);
   });
+
+  test("a marker the downstream missed (deployed later): processing the imported node by hand reads the upstream's partition", async () => {
+    const clock = new MutableClock(T0);
+    const code = new UserCode();
+    const upstreamModel = ordersApp().toModel();
+    const reports = await deploy(reportsModel(upstreamModel), code, clock);
+    // The upstream partition is there already (its forwarded event went nowhere).
+    const day = "2024-05-08";
+    const upstreamPartition = `s3://${UP_BUCKET}/internal_data/daily_orders/${day}`;
+    await put(`${upstreamPartition}/part-00000.json`, JSON.stringify({ id: "o-9", amount: 12, day }));
+    await put(`${upstreamPartition}/_SUCCESS`, "");
+
+    // What `sluice remote <flow> process daily_orders 2024-05-08` sends to the router.
+    const processed = await reports.command<unknown>({
+      sluice: "process",
+      node: "daily_orders",
+      dimensions: { day },
+    });
+    expect(processed).toBeDefined();
+    expect(code.of("report")).toEqual([
+      {
+        node: "report",
+        inputPaths: [upstreamPartition],
+        outputPath: `s3://${DOWN_BUCKET}/internal_data/report/${day}`,
+        rows: [{ id: "o-9", amount: 12, day }],
+      },
+    ]);
+  });
 });
