@@ -11,20 +11,16 @@
  *   vector ../shared/vectors/aws-events/s3-eventbridge.object-created.awsdocs.json with the upstream's
  *   account, bucket and marker key.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
@@ -43,19 +39,10 @@ import type { HandleResult, RouterService } from "../../src/runtime-bundle/aws/s
 import type { Clock } from "../../src/runtime-bundle/core/clock";
 import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-record";
 import type { PendingView, PollResult } from "../../src/runtime-bundle/core/router";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types
-const dynalite = require("dynalite") as (options: { createTableMs?: number }) => Server;
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types
-const S3rver = require("s3rver") as new (options: Record<string, unknown>) => S3rverInstance;
+import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from "../support/emulators";
 
 const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+const CREDENTIALS = EMULATOR_CREDENTIALS;
 const T0 = Date.UTC(2024, 4, 8, 6);
 
 const UP = { account: "111111111111", region: "us-east-1" };
@@ -68,41 +55,16 @@ const DAY = "2024-05-07";
 
 // ---------------------------------------------------------------- emulators
 
-let dynamoServer: Server;
-let s3rver: S3rverInstance;
-let s3Dir: string;
+let emulators: Emulators;
 let dynamodb: DynamoDBClient;
 let s3: S3Client;
 
 beforeAll(async () => {
-  dynamoServer = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynamoServer.listen(0, "127.0.0.1", resolve));
-  dynamodb = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`,
-    region: "us-east-1",
-    credentials: CREDENTIALS,
-  });
-  s3Dir = mkdtempSync(path.join(tmpdir(), "sluice-collab-s3rver-"));
-  s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: s3Dir });
-  const { port } = await s3rver.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-  });
-  for (const bucket of [RAW_BUCKET, UP_BUCKET, DOWN_BUCKET]) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  }
+  emulators = await startEmulators({ buckets: [RAW_BUCKET, UP_BUCKET, DOWN_BUCKET] });
+  ({ dynamodb, s3 } = emulators);
 });
 
-afterAll(async () => {
-  dynamodb.destroy();
-  s3.destroy();
-  await new Promise<void>((resolve, reject) => dynamoServer.close((e) => (e ? reject(e) : resolve())));
-  await s3rver.close();
-  await rm(s3Dir, { recursive: true, force: true });
-});
+afterAll(() => emulators.stop());
 
 jest.setTimeout(60_000);
 

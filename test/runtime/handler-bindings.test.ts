@@ -4,14 +4,11 @@
  * bound location and format, and a binding that does not fit the flow stops the router at start.
  * DynamoDbStore on dynalite, S3Storage on s3rver (both in process).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Application, dim, sparkSql } from "sluice";
 import { bindDatasets, DatasetBindingError } from "../../src/flow/model/dataset-bindings";
 import type { FlowModel } from "../../src/flow/model/flow-model";
@@ -19,60 +16,23 @@ import { createRoutingTable } from "../../src/runtime-bundle/aws/dynamodb-store"
 import { EmfMetrics } from "../../src/runtime-bundle/aws/emf-metrics";
 import { createService, type RouterEnvironment } from "../../src/runtime-bundle/aws/handler";
 import type { DispatchRequest, Dispatcher } from "../../src/runtime-bundle/core/dispatcher";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types
-const dynalite = require("dynalite") as (options: { createTableMs?: number }) => Server;
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types
-const S3rver = require("s3rver") as new (options: Record<string, unknown>) => S3rverInstance;
+import { startEmulators, type Emulators } from "../support/emulators";
 
 const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 const STORAGE = "bindings-storage";
 const DEV_BUCKET = "dev-raw-orders";
 const PROD_BUCKET = "prod-raw-orders";
 
-let dynamoServer: Server;
-let s3rver: S3rverInstance;
-let s3Dir: string;
+let emulators: Emulators;
 let dynamodb: DynamoDBClient;
 let s3: S3Client;
 
 beforeAll(async () => {
-  dynamoServer = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynamoServer.listen(0, "127.0.0.1", resolve));
-  dynamodb = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`,
-    region: "us-east-1",
-    credentials: CREDENTIALS,
-  });
-  s3Dir = mkdtempSync(path.join(tmpdir(), "sluice-bindings-"));
-  s3rver = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory: s3Dir,
-    configureBuckets: [STORAGE, DEV_BUCKET, PROD_BUCKET].map((name) => ({ name })),
-  });
-  const { port } = await s3rver.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-  });
+  emulators = await startEmulators({ buckets: [STORAGE, DEV_BUCKET, PROD_BUCKET] });
+  ({ dynamodb, s3 } = emulators);
 });
 
-afterAll(async () => {
-  dynamodb.destroy();
-  s3.destroy();
-  await new Promise<void>((resolve, reject) => dynamoServer.close((e) => (e ? reject(e) : resolve())));
-  await s3rver.close();
-  await rm(s3Dir, { recursive: true, force: true });
-});
+afterAll(() => emulators.stop());
 
 beforeEach(() => {
   jest.spyOn(console, "log").mockImplementation(() => undefined);

@@ -14,13 +14,10 @@
  * - SQS batch semantics: poison messages dead-lettered, failing ones retried then dead-lettered.
  * - The direct invocation commands.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   GetJobRunCommand,
   GetJobRunsCommand,
@@ -28,7 +25,7 @@ import {
   StartJobRunCommand,
   type JobRun,
 } from "@aws-sdk/client-glue";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { Application, dim, inline, sparkSql } from "sluice";
@@ -49,16 +46,7 @@ import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-re
 import type { PendingView, PollResult } from "../../src/runtime-bundle/core/router";
 import type { Storage } from "../../src/runtime-bundle/core/storage";
 import type { Store } from "../../src/runtime-bundle/core/store";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types
-const dynalite = require("dynalite") as (options: { createTableMs?: number }) => Server;
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types
-const S3rver = require("s3rver") as new (options: Record<string, unknown>) => S3rverInstance;
+import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from "../support/emulators";
 
 const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
 const CLICKS_BUCKET = "itest-clicks";
@@ -67,49 +55,21 @@ const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/itest-dlq";
 const INTERNAL_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/itest-internal";
 const T0 = Date.UTC(2024, 4, 9, 6);
 const MINUTE = 60_000;
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+const CREDENTIALS = EMULATOR_CREDENTIALS;
 
 // ---------------------------------------------------------------- emulators
 
-let dynamoServer: Server;
-let s3rver: S3rverInstance;
-let s3Dir: string;
+let emulators: Emulators;
 let dynamodb: DynamoDBClient;
 let s3: S3Client;
 let tableCount = 0;
 
 beforeAll(async () => {
-  dynamoServer = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynamoServer.listen(0, "127.0.0.1", resolve));
-  dynamodb = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`,
-    region: "us-east-1",
-    credentials: CREDENTIALS,
-  });
-  s3Dir = mkdtempSync(path.join(tmpdir(), "sluice-s3rver-"));
-  s3rver = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory: s3Dir,
-    configureBuckets: [CLICKS_BUCKET, ORDERS_BUCKET].map((name) => ({ name })),
-  });
-  const { port } = await s3rver.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-  });
+  emulators = await startEmulators({ buckets: [CLICKS_BUCKET, ORDERS_BUCKET] });
+  ({ dynamodb, s3 } = emulators);
 });
 
-afterAll(async () => {
-  dynamodb.destroy();
-  s3.destroy();
-  await new Promise<void>((resolve, reject) => dynamoServer.close((e) => (e ? reject(e) : resolve())));
-  await s3rver.close();
-  await rm(s3Dir, { recursive: true, force: true });
-});
+afterAll(() => emulators.stop());
 
 // The crash tests run a full scenario per injected crash.
 jest.setTimeout(180_000);
