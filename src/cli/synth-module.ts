@@ -160,7 +160,7 @@ function stripMetadata(v: unknown): unknown {
   return v;
 }
 
-const COMPONENTS = ["storage", "routing", "roles", "batch", "processor", "diagnostics"];
+const COMPONENTS = ["storage", "routing", "roles", "batch", "processor", "diagnostics", "collaboration"];
 
 function summarize(module: TerraformJson, out: string, files: string[], inputs: ModuleInputs): SynthSummary {
   const components: Record<string, number> = Object.fromEntries(COMPONENTS.map((c) => [c, 0]));
