@@ -18,6 +18,7 @@ import {
   type InlineContext,
 } from "sluice";
 import { synthModule } from "../src/cli/synth-module";
+import { bindDatasets } from "../src/flow/model/dataset-bindings";
 import { inlineConfig } from "../src/flow/model/inline-api";
 import { S3Storage } from "../src/runtime-bundle/aws/s3-storage";
 import { mergeComputeParams } from "../src/runtime-bundle/core/router";
@@ -315,12 +316,13 @@ describe("runtime context", () => {
       compute: sparkSql("SELECT 1"),
     });
     const model = app.toModel();
-    const bound = new S3Storage({ bucket: "store", datasets: { events: { bucket: "prod-raw" } } });
-    const unbound = new S3Storage({ bucket: "store" });
+    const storage = new S3Storage({ bucket: "store" });
     const events = model.nodes.events as NonNullable<(typeof model.nodes)["events"]>;
-    expect(bound.datasetRoot(events)).toBe("s3://prod-raw/events");
-    expect(unbound.datasetRoot(events)).toBe("s3://raw/events");
-    expect(bound.partitionPath(events, { region: "NA", day: DAY })).toBe(
+    // The router binds the environment's bindings into its model (bindDatasets) before anything reads it.
+    const bound = bindDatasets(model, { events: { bucket: "prod-raw" } }).nodes.events as typeof events;
+    expect(storage.datasetRoot(bound)).toBe("s3://prod-raw/events");
+    expect(storage.datasetRoot(events)).toBe("s3://raw/events");
+    expect(storage.partitionPath(bound, { region: "NA", day: DAY })).toBe(
       `s3://prod-raw/events/region=NA/${DAY}`,
     );
   });

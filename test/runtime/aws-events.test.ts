@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { Application, anyOf, dim, inline, type FlowModel, type NodeModel } from "sluice";
+import { bindDatasets } from "../../src/flow/model/dataset-bindings";
 import { resourceNames } from "../../src/flow/model/resource-names";
 import type { Signal } from "../../src/runtime-bundle/core/signal";
 import { adaptEvent } from "../../src/runtime-bundle/aws/events/adapt";
@@ -114,9 +115,8 @@ function vectorsModel(): FlowModel {
 
 const MODEL = vectorsModel();
 const INDEX_PROPS: SourceIndexProps = {
-  model: MODEL,
+  model: bindDatasets(MODEL, { doc_example: { bucket: "DOC-EXAMPLE-BUCKET1" } }),
   storageBucket: STORAGE,
-  datasets: { doc_example: { bucket: "DOC-EXAMPLE-BUCKET1" } },
 };
 const INDEX = new SourceIndex(INDEX_PROPS);
 
@@ -789,9 +789,8 @@ describe("dataset overrides", () => {
 
   it("move a dataset to another bucket and prefix", () => {
     const index = new SourceIndex({
-      model: MODEL,
+      model: bindDatasets(MODEL, { events: { bucket: "prod-raw", prefix: "/v2/events/" } }),
       storageBucket: STORAGE,
-      datasets: { events: { bucket: "prod-raw", prefix: "/v2/events/" } },
     });
     const r = adaptEvent(s3Notification("prod-raw", key, { sequencer: "1" }), index);
     expect(r.signals).toEqual([
@@ -828,9 +827,8 @@ describe("dataset overrides", () => {
 
   it("can rebind a Glue table's database and table", () => {
     const index = new SourceIndex({
-      model: MODEL,
+      model: bindDatasets(MODEL, { foo: { database: "prod_db", table: "foo_v2" } }),
       storageBucket: STORAGE,
-      datasets: { foo: { database: "prod_db", table: "foo_v2" } },
     });
     const event = loadObject("glue.data-catalog-table-state-change.batchcreatepartition.awsdocs.json");
     const moved = {

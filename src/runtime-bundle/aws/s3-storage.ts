@@ -2,7 +2,7 @@
  * Storage on S3: partitions are prefixes, completion markers are empty objects.
  * Data nodes live in the application's bucket under `internal_data/<node>/…`; nodes imported from an
  * upstream application in the upstream's bucket, under the same layout; external datasets where the
- * flow (or the environment's binding) says.
+ * model says (the router binds its environment's dataset bindings into the model first).
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { NodeModel } from "../../flow/model/flow-model";
@@ -17,8 +17,6 @@ export interface S3StorageProps {
   readonly client?: S3Client;
   /** The application's storage bucket. */
   readonly bucket: string;
-  /** Per-environment dataset bindings by node id. @default the flow's own bucket/prefix */
-  readonly datasets?: Readonly<Record<string, { readonly bucket?: string; readonly prefix?: string }>>;
   /** Glue table locations by node id (`s3://bucket/prefix`), for glueTable inputs. @default none: a glueTable has no path */
   readonly tableLocations?: Readonly<Record<string, string>>;
 }
@@ -97,11 +95,8 @@ export class S3Storage implements Storage {
       case "upstreamData":
         // Read only: the upstream's router writes its markers; this one never writes or clears them.
         return `s3://${upstreamBucket(node.upstream)}/${node.path}`;
-      case "s3Dataset": {
-        const b = this.props.datasets?.[node.id];
-        const prefix = b?.prefix ?? node.prefix;
-        return `s3://${b?.bucket ?? node.bucket}${prefix ? `/${prefix}` : ""}`;
-      }
+      case "s3Dataset":
+        return `s3://${node.bucket}${node.prefix ? `/${node.prefix}` : ""}`;
       case "glueTable": {
         const location = this.props.tableLocations?.[node.id];
         if (location === undefined) throw new Error(`glue table "${node.id}" has no known S3 location`);

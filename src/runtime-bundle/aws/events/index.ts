@@ -1,11 +1,6 @@
 /** AWS event adapters: raw Lambda deliveries → signals and engine state changes for the router. */
 export { adaptEvent } from "./adapt";
-export {
-  SourceIndex,
-  INTERNAL_DATA_PREFIX,
-  type DatasetOverride,
-  type SourceIndexProps,
-} from "./source-index";
+export { SourceIndex, INTERNAL_DATA_PREFIX, type SourceIndexProps } from "./source-index";
 export type { AdaptedEvent, EngineEvent, EventEngine, Ignored } from "./types";
 export { decodeS3Key, s3EventId } from "./s3";
 export { alarmEventId } from "./alarm";

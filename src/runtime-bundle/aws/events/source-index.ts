@@ -15,22 +15,14 @@ import type {
 } from "../../../flow/model/flow-model";
 import { resourceNames, upstreamBucket } from "../../../flow/model/resource-names";
 
-/** Per-environment location of an external dataset (an environment's `datasets` binding fits). */
-export interface DatasetOverride {
-  readonly bucket?: string;
-  readonly prefix?: string;
-  /** glueTable only. */
-  readonly database?: string;
-  /** glueTable only. */
-  readonly table?: string;
-}
-
 export interface SourceIndexProps {
+  /**
+   * The application's FlowModel, with its environment's dataset bindings applied (`bindDatasets`):
+   * events are matched against the bound locations.
+   */
   readonly model: FlowModel;
   /** The application's storage bucket. */
   readonly storageBucket: string;
-  /** Per-environment dataset overrides by node id. */
-  readonly datasets?: Readonly<Record<string, DatasetOverride>>;
 }
 
 export type AlarmSourceNode = AlarmNodeModel | CompositeAlarmNodeModel | ExternalAlarmNodeModel;
@@ -54,21 +46,11 @@ export class SourceIndex {
     this.storageBucket = props.storageBucket;
     const app = props.model.application.name;
     this.sweeperRule = resourceNames.sweeperRule(app);
-    const overrides = props.datasets ?? {};
     for (const node of Object.values(props.model.nodes)) {
-      const override = Object.prototype.hasOwnProperty.call(overrides, node.id)
-        ? overrides[node.id]
-        : undefined;
       switch (node.kind) {
-        case "s3Dataset": {
-          const located: S3DatasetNodeModel = {
-            ...node,
-            bucket: override?.bucket ?? node.bucket,
-            prefix: trimSlashes(override?.prefix ?? node.prefix),
-          };
-          push(this.byBucket, located.bucket, located);
+        case "s3Dataset":
+          push(this.byBucket, node.bucket, { ...node, prefix: trimSlashes(node.prefix) });
           break;
-        }
         case "upstreamData":
           push(this.byUpstreamBucket, upstreamBucket(node.upstream), node);
           break;
@@ -80,15 +62,9 @@ export class SourceIndex {
         case "externalAlarm":
           push(this.byAlarmName, node.alarmName, node);
           break;
-        case "glueTable": {
-          const located: GlueTableNodeModel = {
-            ...node,
-            database: override?.database ?? node.database,
-            table: override?.table ?? node.table,
-          };
-          push(this.byTable, tableKey(located.database, located.table), located);
+        case "glueTable":
+          push(this.byTable, tableKey(node.database, node.table), node);
           break;
-        }
         default:
           break;
       }
@@ -99,7 +75,7 @@ export class SourceIndex {
     for (const nodes of this.byUpstreamBucket.values()) nodes.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  /** s3Dataset nodes on a bucket, with overrides applied, longest prefix first. */
+  /** s3Dataset nodes on a bucket, longest prefix first. */
   datasetsOn(bucket: string): readonly S3DatasetNodeModel[] {
     return this.byBucket.get(bucket) ?? [];
   }
