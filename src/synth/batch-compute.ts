@@ -869,12 +869,7 @@ export class BatchCompute extends Construct {
     // A module reads the location from its `datasets` variable; the caller passes the bindings.
     if (this.naming.datasetsFromVariable) {
       // The key is the caller's too: reads decrypt through S3 (see readStatements), whatever the key.
-      return {
-        ...this.naming.s3Location(node),
-        account: `\${${datasetRef(node.id, "account")}}`,
-        region: `\${${datasetRef(node.id, "region")}}`,
-        format: node.format,
-      };
+      return { ...this.naming.s3Location(node), format: node.format };
     }
     return {
       bucket: b.bucket ?? node.bucket,
@@ -887,24 +882,9 @@ export class BatchCompute extends Construct {
   }
 
   private glueTableOf(node: GlueTableNodeModel): GlueTableNodeModel {
-    const b = this.bindings[node.id] ?? {};
-    if (this.naming.datasetsFromVariable) {
-      const { database, table } = this.naming.glueTableLocation(node);
-      return {
-        ...node,
-        account: `\${${datasetRef(node.id, "account")}}`,
-        region: `\${${datasetRef(node.id, "region")}}`,
-        database,
-        table,
-      };
-    }
-    return {
-      ...node,
-      account: b.account ?? node.account,
-      region: b.region ?? node.region,
-      database: b.database ?? node.database,
-      table: b.table ?? node.table,
-    };
+    // The environment's binding over the flow's declaration, or module expressions.
+    const { account, region, database, table } = this.naming.glueTableLocation(node);
+    return { ...node, account, region, database, table };
   }
 
   /** The data inputs (external and internal) of some data nodes. */

@@ -28,7 +28,7 @@ import { boundedName, upstreamBucket } from "../flow/model/resource-names";
 import { Construct } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import type { Naming } from "./naming";
-import { assumeRolePolicy, policyDocument, type Statement } from "./policy";
+import { assumeRolePolicy, decryptViaS3, policyDocument, type Statement } from "./policy";
 import type { Storage } from "./storage";
 import { terraformLiteral } from "./terraform-literal";
 
@@ -131,25 +131,13 @@ export function upstreamReadStatements(
       resources: paths.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
     });
   });
-  const regions = [...new Set(nodes.map((n) => n.upstream.region))].sort();
-  out.push({
-    sid: `${sidPrefix}UpstreamDecrypt`,
-    actions: ["kms:Decrypt"],
-    resources: ["*"],
-    conditions: {
-      StringEquals: {
-        "kms:ViaService": regions.map((r) => `s3.${r}.amazonaws.com`),
-        "kms:CallerAccount": account,
-      },
-      // The bucket uses S3 Bucket Keys: the context is the bucket's ARN (an object's without them).
-      StringLike: {
-        "kms:EncryptionContext:aws:s3:arn": buckets.flatMap((b) => [
-          `arn:aws:s3:::${b}`,
-          `arn:aws:s3:::${b}/*`,
-        ]),
-      },
-    },
-  });
+  // The bucket uses S3 Bucket Keys: the context is the bucket's ARN (an object's without them).
+  const located = buckets.map((bucket) => ({
+    bucket,
+    prefix: "",
+    region: (byBucket.get(bucket) ?? [])[0]?.upstream.region as string,
+  }));
+  out.push(decryptViaS3(`${sidPrefix}UpstreamDecrypt`, located, account));
   return out;
 }
 

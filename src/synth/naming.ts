@@ -63,16 +63,22 @@ export class Naming {
   /** Where an s3Dataset is: the environment's binding over the flow's declaration, or module expressions. */
   s3Location(node: S3DatasetNodeModel): S3DatasetLocation {
     if (this.datasetsFromVariable) {
-      const prefix = datasetRef(node.id, "prefix");
       return {
+        ...this.boundWhere(node.id),
         bucket: `\${${datasetRef(node.id, "bucket")}}`,
-        prefix: `\${${prefix}}`,
+        prefix: `\${${datasetRef(node.id, "prefix")}}`,
         keyPrefix: `\${${datasetRef(node.id, undefined, KEY_PREFIXES_LOCAL)}}`,
       };
     }
     const b = this.binding(node.id);
     const prefix = trimSlashes(b?.prefix ?? node.prefix);
-    return { bucket: b?.bucket ?? node.bucket, prefix, keyPrefix: prefix === "" ? "" : `${prefix}/` };
+    return {
+      bucket: b?.bucket ?? node.bucket,
+      prefix,
+      keyPrefix: prefix === "" ? "" : `${prefix}/`,
+      account: b?.account ?? node.account,
+      region: b?.region ?? node.region,
+    };
   }
 
   /** Where a glueTable is: the environment's binding over the flow's declaration, or module expressions. */
@@ -81,6 +87,7 @@ export class Naming {
       const database = datasetRef(node.id, "database");
       const table = datasetRef(node.id, "table");
       return {
+        ...this.boundWhere(node.id),
         database: `\${${database}}`,
         table: `\${${table}}`,
         lowerDatabase: `\${lower(${database})}`,
@@ -90,7 +97,19 @@ export class Naming {
     const b = this.binding(node.id);
     const database = b?.database ?? node.database;
     const table = b?.table ?? node.table;
-    return { database, table, lowerDatabase: database.toLowerCase(), lowerTable: table.toLowerCase() };
+    return {
+      database,
+      table,
+      lowerDatabase: database.toLowerCase(),
+      lowerTable: table.toLowerCase(),
+      account: b?.account ?? node.account,
+      region: b?.region ?? node.region,
+    };
+  }
+
+  /** Module mode: the account and region a dataset is bound to (`local.datasets`). */
+  private boundWhere(id: string): { account: string; region: string } {
+    return { account: `\${${datasetRef(id, "account")}}`, region: `\${${datasetRef(id, "region")}}` };
   }
 
   /** Tags for a resource; `node` when it serves one node of the flow. */
@@ -109,7 +128,9 @@ export interface S3DatasetLocation {
   /** Without leading or trailing slashes; "" for the whole bucket. */
   readonly prefix: string;
   /** `<prefix>/`, or "" for the whole bucket. */
-  readonly keyPrefix: string;
+  readonly keyPrefix: string; /** The account and region that own the data. */
+  readonly account: string;
+  readonly region: string;
 }
 
 export interface GlueTableLocation {
@@ -118,6 +139,9 @@ export interface GlueTableLocation {
   /** As the Glue catalog spells them in its events (lower case). */
   readonly lowerDatabase: string;
   readonly lowerTable: string;
+  /** The account and region of the catalog. */
+  readonly account: string;
+  readonly region: string;
 }
 
 /** The module variable of dataset locations and the locals that apply it over the flow's declaration. */

@@ -48,7 +48,7 @@ import { defaultBundleDir } from "./bundle-dir";
 import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import { COMPLETION_MARKER } from "./collaboration";
 import type { ExecutionRoles } from "./execution-roles";
-import { DATASETS_LOCAL, datasetRef, type Naming } from "./naming";
+import { DATASETS_LOCAL, type Naming } from "./naming";
 import { decryptViaS3, keyPolicy, logsKeyStatement, type Statement } from "./policy";
 import type { RoutingTable } from "./routing-table";
 import type { Storage } from "./storage";
@@ -573,15 +573,14 @@ export class Processor extends Construct {
       }
     }
     // A module: each environment binds its own keys (or none); decrypt through S3 for the bound locations.
-    const located = Object.values(model.nodes)
-      .filter((n): n is S3DatasetNodeModel => n.kind === "s3Dataset")
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((n) => ({
-        ...this.props.naming.s3Location(n),
-        region: `\${${datasetRef(n.id, "region")}}`,
-      }));
-    if (this.props.naming.datasetsFromVariable && located.length > 0) {
-      statements.push(decryptViaS3("ReadDatasetsDecryptViaS3", located, this.props.naming.account));
+    const { naming } = this.props;
+    const datasets = Object.keys(model.nodes)
+      .sort()
+      .map((id) => model.nodes[id] as NodeModel)
+      .filter((n): n is S3DatasetNodeModel => n.kind === "s3Dataset");
+    if (naming.datasetsFromVariable && datasets.length > 0) {
+      const located = datasets.map((n) => naming.s3Location(n));
+      statements.push(decryptViaS3("ReadDatasetsDecryptViaS3", located, naming.account));
     }
     return statements;
   }
