@@ -15,7 +15,9 @@ import type {
 import { Node } from "./node";
 import { buildDimensions, buildFilter, type FilterInput } from "./signal-spec";
 
-export const DATA_FORMATS: readonly DataFormat[] = ["parquet", "csv", "json", "orc", "avro", "text"];
+import { DATA_FORMATS } from "./model/flow-model";
+
+export { DATA_FORMATS };
 
 interface ExternalLocationProps {
   /** Account that owns the data. @default the application's account */

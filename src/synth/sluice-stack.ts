@@ -6,7 +6,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { BINDING_FIELDS, DATA_FORMATS } from "../flow/model/dataset-bindings";
+import { BINDING_FIELDS, SORTED_DATA_FORMATS } from "../flow/model/dataset-bindings";
 import type { FlowModel } from "../flow/model/flow-model";
 import { BatchCompute } from "./batch-compute";
 import { Collaboration, downstreamBucketStatements, MANIFEST_KEY } from "./collaboration";
@@ -220,7 +220,7 @@ export class SluiceStack extends TerraformStack {
       if (own && this.moduleLocation) expressions[id] = this.moduleLocation;
     }
     if (Object.keys(flow).length === 0) return;
-    const formats = DATA_FORMATS;
+    const formats = SORTED_DATA_FORMATS;
     new TerraformVariable(this, DATASETS_VARIABLE, {
       type: `map(object({ ${BINDING_FIELDS.map((f) => `${variableField(f)} = optional(string)`).join(", ")} }))`,
       default: Object.fromEntries(

@@ -5,29 +5,27 @@
  * `datasets` variable) passes it, so every later reader of the model (event matching, storage paths,
  * the format a job is told, the table Athena queries) sees the environment's locations.
  */
-import type { DataFormat, DatasetBindingModel, FlowModel, NodeModel } from "./flow-model";
+import {
+  DATA_FORMATS,
+  type DataFormat,
+  type DatasetBindingModel,
+  type FlowModel,
+  type NodeModel,
+} from "./flow-model";
 
-/** Every data format, sorted. */
-export const DATA_FORMATS: readonly DataFormat[] = ["avro", "csv", "json", "orc", "parquet", "text"];
-const FORMATS = DATA_FORMATS;
-
-/** Every field a binding may set, sorted. */
-export const BINDING_FIELDS: readonly (keyof DatasetBindingModel)[] = [
-  "account",
-  "bucket",
-  "database",
-  "encryptionKey",
-  "format",
-  "prefix",
-  "region",
-  "table",
-];
+/** Every data format, sorted (messages, the module variable's validation). */
+export const SORTED_DATA_FORMATS: readonly DataFormat[] = [...DATA_FORMATS].sort();
 
 /** The fields a binding may set, by dataset kind. */
 export const BINDABLE: Readonly<Record<"s3Dataset" | "glueTable", readonly (keyof DatasetBindingModel)[]>> = {
   s3Dataset: ["account", "bucket", "encryptionKey", "format", "prefix", "region"],
   glueTable: ["account", "database", "region", "table"],
 };
+
+/** Every field a binding may set, sorted. */
+export const BINDING_FIELDS: readonly (keyof DatasetBindingModel)[] = [
+  ...new Set([...BINDABLE.s3Dataset, ...BINDABLE.glueTable]),
+].sort();
 
 /** A binding that does not fit the flow (unknown dataset, a field of the other kind, a bad format). */
 export class DatasetBindingError extends Error {
@@ -70,8 +68,10 @@ export function bindDatasets(
       }
       set[field] = value;
     }
-    if (set.format !== undefined && !(FORMATS as readonly string[]).includes(set.format)) {
-      problems.push(`dataset "${id}", field "format": "${set.format}" is not one of ${FORMATS.join(", ")}`);
+    if (set.format !== undefined && !(DATA_FORMATS as readonly string[]).includes(set.format)) {
+      problems.push(
+        `dataset "${id}", field "format": "${set.format}" is not one of ${SORTED_DATA_FORMATS.join(", ")}`,
+      );
       continue;
     }
     if (node.kind === "s3Dataset") {

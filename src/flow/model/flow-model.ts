@@ -235,6 +235,9 @@ interface NodeModelBase {
 
 export type DataFormat = "parquet" | "csv" | "json" | "orc" | "avro" | "text";
 
+/** Every data format, in declaration order. */
+export const DATA_FORMATS: readonly DataFormat[] = ["parquet", "csv", "json", "orc", "avro", "text"];
+
 export interface S3DatasetNodeModel extends NodeModelBase {
   readonly kind: "s3Dataset";
   readonly account: string;
