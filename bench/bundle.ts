@@ -491,7 +491,7 @@ async function rangeChecked(
     router,
   );
   const index = (await store.getWaiting("agg"))?.value.keys.length ?? 0;
-  const buckets = (await store.bucketKeys("agg")).length;
+  const buckets = (await store.buckets("agg")).length;
   if (index !== waiting || buckets !== waiting + otherPending)
     throw new Error(`range prefill: ${index} waiting keys, ${buckets} buckets`);
   // Snapshot days no group's window covers (days far ahead): nothing becomes ready.

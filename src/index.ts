@@ -10,7 +10,7 @@ export {
   type WaitOption,
 } from "./runtime-bundle/local/local-runtime";
 export type { ExecutionRecord, ExecutionStatus, TargetRecord } from "./runtime-bundle/core/execution-record";
-export type { PendingView, PollResult, ProcessOutcome } from "./runtime-bundle/core/router";
+export type { FactView, PendingView, PollResult, ProcessOutcome } from "./runtime-bundle/core/router";
 export type {
   Dispatcher,
   DispatchRequest,

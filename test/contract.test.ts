@@ -3,7 +3,7 @@
  * package root, the brief's flow, and the LocalRuntime calls of §3 with their documented results.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -88,7 +88,8 @@ test("the brief's LocalRuntime session", async () => {
 
   await rt.process(events.at("NA", "2024-05-07"));
   expect(await rt.pending(joined)).toEqual([
-    expect.objectContaining({ dimensions: { region: "NA" }, received: ["events"] }),
+    // The group is the output partition (brief §3, "Order never matters"): every output dimension.
+    expect.objectContaining({ dimensions: { region: "NA", day: "2024-05-07" }, received: ["events"] }),
   ]);
   await rt.process(daily.at("2024-05-07"));
   const r = await rt.poll(joined.at("NA", "2024-05-07"));
@@ -119,6 +120,7 @@ test("the brief's LocalRuntime session", async () => {
   );
   expect(records[0]!.startedAt).toBeGreaterThanOrEqual(records[1]!.startedAt);
   await rt.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("toModel() throws FlowValidationError with every issue", () => {

@@ -181,7 +181,12 @@ test("daily-aggregation: orders of 7 days + stores table → 7-day revenue per s
       executions: [],
     });
     expect(await rt.pending(revenue)).toEqual([
-      expect.objectContaining({ received: ["orders"], dimensions: {}, state: "pending" }),
+      expect.objectContaining({
+        received: ["orders"],
+        missing: ["tick"],
+        dimensions: { day: tip },
+        state: "pending",
+      }),
     ]);
 
     const second = await rt.process(daily.at(tip));

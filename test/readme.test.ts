@@ -1,14 +1,25 @@
 /** The README's flow is real: it loads through the CLI's loader and validates. */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadFlow, loadFlowModule } from "../src/cli/load-flow";
+
+/** Temp folders of this file, removed after it. */
+const temps: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), "sluice-readme-"));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 test("the README example flow builds a valid FlowModel", () => {
   const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
   const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(code).toBeDefined();
-  const file = join(mkdtempSync(join(tmpdir(), "sluice-readme-")), "flow.ts");
+  const file = join(tempDir(), "flow.ts");
   writeFileSync(file, code as string);
   const app = loadFlow(file);
   expect(app.validate()).toEqual([]);
@@ -34,7 +45,7 @@ test("the README's LocalRuntime snippet runs", async () => {
   const lines = (code as string).split("\n");
   const imports = lines.filter((l) => l.startsWith("import "));
   const body = lines.filter((l) => !l.startsWith("import ")).join("\n");
-  const file = join(mkdtempSync(join(tmpdir(), "sluice-readme-")), "local.ts");
+  const file = join(tempDir(), "local.ts");
   writeFileSync(
     file,
     `${imports.join("\n")}\nexport async function run(console: { log(...a: unknown[]): void }) {\n${body}\n}\n`,

@@ -1,5 +1,5 @@
 /**
- * AWS event adapters against the real payloads in ../shared/vectors/aws-events (every file must have an
+ * AWS event adapters against the real payloads in test/fixtures/aws-events (every file must have an
  * expectation here), plus key decoding, filters, dataset overrides, nesting and junk input.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { isTransientMessage } from "../../src/runtime-bundle/aws/events/engine-s
 import { partitionValues } from "../../src/runtime-bundle/aws/events/glue-catalog";
 import type { AdaptedEvent, EngineEvent } from "../../src/runtime-bundle/aws/events/types";
 
-const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
+import { VECTORS } from "../support/vectors";
 /** Entries of the vectors folder that are not vectors. */
 const NOT_VECTORS = new Set(["README.md", "_src"]);
 const STORAGE = "vectors-storage";

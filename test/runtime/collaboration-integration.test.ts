@@ -8,7 +8,7 @@
  * - "reports" (downstream, account 222222222222) imports daily_orders. The upstream's bucket forwards
  *   the "Object Created" event of each `_SUCCESS` marker under internal_data/ to the downstream's bus
  *   (synth's rules), so the downstream router receives the upstream's EventBridge event as is: the
- *   vector ../shared/vectors/aws-events/s3-eventbridge.object-created.awsdocs.json with the upstream's
+ *   vector test/fixtures/aws-events/s3-eventbridge.object-created.awsdocs.json with the upstream's
  *   account, bucket and marker key.
  */
 import { readFileSync } from "node:fs";
@@ -41,7 +41,7 @@ import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-re
 import type { PendingView, PollResult } from "../../src/runtime-bundle/core/router";
 import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from "../support/emulators";
 
-const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
+import { VECTORS } from "../support/vectors";
 const CREDENTIALS = EMULATOR_CREDENTIALS;
 const T0 = Date.UTC(2024, 4, 8, 6);
 

@@ -30,7 +30,12 @@ import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-re
 import { MemoryStore } from "../../src/runtime-bundle/core/memory-store";
 import { RouteTable } from "../../src/runtime-bundle/core/route-table";
 import { Router } from "../../src/runtime-bundle/core/router";
-import type { GroupBucket, PendingGroup, Store, StoreStats } from "../../src/runtime-bundle/core/store";
+import {
+  ITEM_SCHEMA,
+  type GroupItem,
+  type Store,
+  type StoreStats,
+} from "../../src/runtime-bundle/core/store";
 import { FileStore } from "../../src/runtime-bundle/local/file-store";
 import { LocalStorage } from "../../src/runtime-bundle/local/local-storage";
 
@@ -105,12 +110,23 @@ const harnesses: [string, Harness][] = [
 
 const T0 = Date.UTC(2024, 0, 1);
 
-function group(id: string, received: PendingGroup["received"] = { a: { day: "2024-05-07" } }): PendingGroup {
-  return { id, createdAt: T0, expiresAt: T0 + 3600_000, received, state: "pending" };
+function group(id: string, tokens: GroupItem["tokens"] = { a: { day: "2024-05-07" } }): GroupItem {
+  return {
+    kind: "group",
+    schema: ITEM_SCHEMA,
+    signature: "sig",
+    id,
+    partition: { day: "2024-05-07" },
+    createdAt: T0,
+    expiresAt: T0 + 3600_000,
+    state: "pending",
+    tokens,
+  };
 }
 
-function bucket(...ids: string[]): GroupBucket {
-  return { groups: ids.map((id) => group(id)) };
+/** A group item named after all of `ids` (the tests compare whole items). */
+function bucket(...ids: string[]): GroupItem {
+  return group(ids.join("+"));
 }
 
 function execution(id: string, startedAt: number, node = "route"): ExecutionRecord {
@@ -136,59 +152,72 @@ describe.each(harnesses)("%s", (_name, harness) => {
     store = await harness.make();
   });
 
-  describe("buckets", () => {
+  describe("bucket items", () => {
     test("create, conflict, update at the current version only", async () => {
-      expect(await store.getBucket("r", "k")).toBeUndefined();
-      expect(await store.putBucket("r", "k", bucket("g1"), undefined)).toBe(true);
-      expect(await store.putBucket("r", "k", bucket("other"), undefined)).toBe(false);
-
-      const v1 = await store.getBucket("r", "k");
+      expect(await store.getItem("r", "b", "G#k")).toBeUndefined();
+      expect(await store.putItem("r", "b", "G#k", bucket("g1"), undefined)).toBe(true);
+      expect(await store.putItem("r", "b", "G#k", bucket("other"), undefined)).toBe(false);
+      const v1 = await store.getItem("r", "b", "G#k");
       expect(v1?.value).toEqual(bucket("g1"));
       const version = v1?.version as number;
-
-      expect(await store.putBucket("r", "k", bucket("g1", "g2"), version)).toBe(true);
-      expect(await store.putBucket("r", "k", bucket("stale"), version)).toBe(false);
-      const v2 = await store.getBucket("r", "k");
+      expect(await store.putItem("r", "b", "G#k", bucket("g1", "g2"), version)).toBe(true);
+      expect(await store.putItem("r", "b", "G#k", bucket("stale"), version)).toBe(false);
+      const v2 = await store.getItem("r", "b", "G#k");
       expect(v2?.value).toEqual(bucket("g1", "g2"));
       expect(v2?.version).not.toBe(version);
     });
 
-    test("keeps group fields exactly (states, execution ids, numeric dimensions)", async () => {
-      const groups: PendingGroup[] = [
-        { ...group("g1", { a: { day: "2024-05-07", n: 3 } }), state: "waiting" },
-        { ...group("g2"), state: "triggering", executionId: "route-g2" },
-      ];
-      await store.putBucket("r", "k", { groups }, undefined);
-      expect((await store.getBucket("r", "k"))?.value).toEqual({ groups });
+    test("keeps item fields exactly (states, execution ids, numeric dimensions, facts)", async () => {
+      const g: GroupItem = {
+        ...group("g1", { a: { day: "2024-05-07", n: 3 } }),
+        state: "triggering",
+        executionId: "route-g1",
+      };
+      await store.putItem("r", "b", "G#k", g, undefined);
+      expect((await store.getItem("r", "b", "G#k"))?.value).toEqual(g);
+      const f = {
+        kind: "fact" as const,
+        schema: ITEM_SCHEMA,
+        signature: "sig",
+        alias: "t",
+        dims: { day: "2024-05-07" },
+        pins: { day: "2024-05-07" },
+        arrival: "e1",
+        ids: ["e1"],
+        createdAt: T0,
+        arrivedAt: T0,
+        expiresAt: T0 + 1000,
+      };
+      await store.putItem("r", "b", "F#t#2024-05-07", f, undefined);
+      expect((await store.getItem("r", "b", "F#t#2024-05-07"))?.value).toEqual(f);
     });
 
-    test("an empty bucket is deleted, conditionally", async () => {
-      await store.putBucket("r", "k", bucket("g1"), undefined);
-      const v = (await store.getBucket("r", "k"))?.version as number;
-      expect(await store.putBucket("r", "k", { groups: [] }, v + 100)).toBe(false);
-      expect(await store.putBucket("r", "k", { groups: [] }, undefined)).toBe(false);
-      expect(await store.getBucket("r", "k")).toBeDefined();
-
-      expect(await store.putBucket("r", "k", { groups: [] }, v)).toBe(true);
-      expect(await store.getBucket("r", "k")).toBeUndefined();
-      expect(await store.bucketKeys("r")).toEqual([]);
-      // Recreated from scratch after the delete.
-      expect(await store.putBucket("r", "k", bucket("g3"), undefined)).toBe(true);
+    test("a delete is conditional", async () => {
+      await store.putItem("r", "b", "G#k", bucket("g1"), undefined);
+      const v = (await store.getItem("r", "b", "G#k"))?.version as number;
+      expect(await store.putItem("r", "b", "G#k", undefined, v + 100)).toBe(false);
+      expect(await store.putItem("r", "b", "G#k", undefined, undefined)).toBe(false);
+      expect(await store.getItem("r", "b", "G#k")).toBeDefined();
+      expect(await store.putItem("r", "b", "G#k", undefined, v)).toBe(true);
+      expect(await store.getItem("r", "b", "G#k")).toBeUndefined();
+      expect(await store.buckets("r")).toEqual([]);
+      expect(await store.putItem("r", "b", "G#k", bucket("g3"), undefined)).toBe(true);
     });
 
-    test("writing an empty bucket over nothing succeeds and creates nothing", async () => {
-      expect(await store.putBucket("r", "k", { groups: [] }, undefined)).toBe(true);
-      expect(await store.getBucket("r", "k")).toBeUndefined();
-    });
-
-    test("bucketKeys lists one route's buckets, sorted, and nothing else", async () => {
-      for (const k of ["b", "a|x", "c/2024"]) await store.putBucket("r", k, bucket("g"), undefined);
-      await store.putBucket("r2", "z", bucket("g"), undefined);
+    test("queryBucket reads one bucket's items (by prefix), buckets lists one route's buckets", async () => {
+      for (const k of ["b", "a|x", "c/2024"]) {
+        await store.putItem("r", k, "G#1", bucket("g"), undefined);
+        await store.putItem("r", k, "F#t#1", bucket("f"), undefined);
+      }
+      await store.putItem("r", "a|xy", "G#2", bucket("other"), undefined);
+      await store.putItem("r2", "z", "G#1", bucket("g"), undefined);
       await store.putSlot("r", "out", { active: "x" }, undefined);
       await store.createExecution(execution("r-1", T0, "r"));
-      expect(await store.bucketKeys("r")).toEqual(["a|x", "b", "c/2024"]);
-      expect(await store.bucketKeys("r2")).toEqual(["z"]);
-      expect(await store.bucketKeys("none")).toEqual([]);
+      expect((await store.queryBucket("r", "a|x", "")).map((i) => i.key)).toEqual(["F#t#1", "G#1"]);
+      expect((await store.queryBucket("r", "a|x", "G#")).map((i) => i.key)).toEqual(["G#1"]);
+      expect((await store.buckets("r")).map((b) => b.bucket)).toEqual(["a|x", "a|xy", "b", "c/2024"]);
+      expect((await store.buckets("r2")).map((b) => b.bucket)).toEqual(["z"]);
+      expect(await store.buckets("none")).toEqual([]);
     });
   });
 
@@ -214,7 +243,7 @@ describe.each(harnesses)("%s", (_name, harness) => {
       await store.putSlot("r", "o-done", { latest: "e0" }, undefined);
       await store.putSlot("r2", "o-a", { active: "x1" }, undefined);
       // Items of other kinds in the same route partition are not slots.
-      await store.putBucket("r", "o-a", bucket("g"), undefined);
+      await store.putItem("r", "o-a", "G#o-a", bucket("g"), undefined);
       await store.createExecution(execution("e9", T0, "r"));
       expect(await store.activeSlots("r")).toEqual([
         { outputKey: "o-a", active: "e1" },
@@ -271,11 +300,13 @@ describe.each(harnesses)("%s", (_name, harness) => {
     });
   });
 
-  test("bucketKeys paginates", async () => {
+  test("buckets and queryBucket paginate", async () => {
     const paged = await harness.make({ pageSize: 4 });
     const keys = Array.from({ length: 23 }, (_, i) => `k${String(i).padStart(2, "0")}`);
-    for (const k of [...keys].reverse()) await paged.putBucket("r", k, bucket("g"), undefined);
-    expect(await paged.bucketKeys("r")).toEqual(keys);
+    for (const k of [...keys].reverse()) await paged.putItem("r", k, "G#1", bucket("g"), undefined);
+    for (const k of keys) await paged.putItem("r", "one", `G#${k}`, bucket("g"), undefined);
+    expect((await paged.buckets("r")).map((b) => b.bucket)).toEqual([...keys, "one"]);
+    expect((await paged.queryBucket("r", "one", "G#")).map((i) => i.key)).toEqual(keys.map((k) => `G#${k}`));
   });
 
   test("activeSlots paginates (and filters across pages)", async () => {
@@ -311,19 +342,19 @@ describe.each(harnesses)("%s", (_name, harness) => {
   describe("concurrency", () => {
     test("20 writers racing on one version: exactly one wins each round", async () => {
       const create = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.putBucket("r", "k", bucket(`c${i}`), undefined)),
+        Array.from({ length: 20 }, (_, i) => store.putItem("r", "b", "G#k", bucket(`c${i}`), undefined)),
       );
       expect(create.filter(Boolean)).toHaveLength(1);
       for (let round = 0; round < 3; round++) {
-        const current = await store.getBucket("r", "k");
+        const current = await store.getItem("r", "b", "G#k");
         const results = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            store.putBucket("r", "k", bucket(`r${round}-${i}`), current?.version),
+            store.putItem("r", "b", "G#k", bucket(`r${round}-${i}`), current?.version),
           ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         const winner = results.indexOf(true);
-        expect((await store.getBucket("r", "k"))?.value).toEqual(bucket(`r${round}-${winner}`));
+        expect((await store.getItem("r", "b", "G#k"))?.value).toEqual(bucket(`r${round}-${winner}`));
       }
     });
 
@@ -334,9 +365,9 @@ describe.each(harnesses)("%s", (_name, harness) => {
       await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           for (;;) {
-            const current = await store.getBucket("r", "k");
-            const groups = [...(current?.value.groups ?? []), group(`w${i}`)];
-            if (await store.putBucket("r", "k", { groups }, current?.version)) {
+            const current = await store.getItem("r", "b", "G#k");
+            const had = current?.value.kind === "group" ? current.value.id : "";
+            if (await store.putItem("r", "b", "G#k", group(`${had}+w${i}`), current?.version)) {
               successes++;
               versions.push(current?.version ?? 0);
               return;
@@ -347,8 +378,8 @@ describe.each(harnesses)("%s", (_name, harness) => {
       );
       expect(successes).toBe(20);
       expect(new Set(versions).size).toBe(20); // each expected version was won exactly once
-      const final = await store.getBucket("r", "k");
-      expect(final?.value.groups.map((g) => g.id).sort()).toEqual(
+      const final = await store.getItem("r", "b", "G#k");
+      expect((final?.value.kind === "group" ? final.value.id : "").split("+").filter(Boolean).sort()).toEqual(
         Array.from({ length: 20 }, (_, i) => `w${i}`).sort(),
       );
       expect(conflicts).toBeGreaterThan(0);
@@ -391,9 +422,13 @@ describe("DynamoDbStore on DynamoDB", () => {
     const clock = { now: () => T0 };
     const store = new DynamoDbStore({ client, tableName: table, clock });
 
-    await store.putBucket("r", "k", bucket("g1"), undefined);
-    const b = await rawItem(table, "R#r", "G#k");
-    expect(b).toMatchObject({ ver: { N: "1" }, doc: { S: JSON.stringify(bucket("g1")) } });
+    await store.putItem("r", "b", "G#k", bucket("g1"), undefined);
+    const b = await rawItem(table, "R#r", "B#b#G#k");
+    expect(b).toMatchObject({
+      ver: { N: "1" },
+      kind: { S: "group" },
+      doc: { S: JSON.stringify(bucket("g1")) },
+    });
     expect(b?.ttl).toBeUndefined();
 
     await store.putSlot("r", "out/1", { active: "e1" }, undefined);
@@ -451,10 +486,11 @@ describe("DynamoDbStore on DynamoDB", () => {
   test("each operation is one request, createExecution two (index item + record)", async () => {
     const store = await newDynamoStore();
     const ops: [string, () => Promise<unknown>, Partial<StoreStats>][] = [
-      ["getBucket", () => store.getBucket("r", "k"), { reads: 1 }],
-      ["putBucket", () => store.putBucket("r", "k", bucket("g"), undefined), { writes: 1 }],
-      ["putBucket empty", () => store.putBucket("r", "k", { groups: [] }, 1), { writes: 1 }],
-      ["bucketKeys", () => store.bucketKeys("r"), { queries: 1 }],
+      ["getItem", () => store.getItem("r", "b", "G#k"), { reads: 1 }],
+      ["putItem", () => store.putItem("r", "b", "G#k", bucket("g"), undefined), { writes: 1 }],
+      ["queryBucket", () => store.queryBucket("r", "b", ""), { queries: 1 }],
+      ["putItem delete", () => store.putItem("r", "b", "G#k", undefined, 1), { writes: 1 }],
+      ["buckets", () => store.buckets("r"), { queries: 1 }],
       ["getSlot", () => store.getSlot("r", "o"), { reads: 1 }],
       ["putSlot", () => store.putSlot("r", "o", {}, undefined), { writes: 1 }],
       ["activeSlots", () => store.activeSlots("r"), { queries: 1 }],
@@ -508,26 +544,20 @@ describe("DynamoDbStore on DynamoDB", () => {
     expect(await store.listExecutions("route")).toEqual([r2, r]);
   });
 
-  test("a bucket over the item limit fails with a clear error and writes nothing", async () => {
+  test("an item over the item limit fails with a clear error and writes nothing", async () => {
     const store = await newDynamoStore();
-    const big = "x".repeat(2000);
-    const groups = Array.from({ length: 200 }, (_, i) => group(`g${i}`, { a: { day: big } }));
+    const big = "x".repeat(MAX_DOCUMENT_BYTES + 10);
     const writesBefore = store.stats.writes;
-    await expect(store.putBucket("r", "k", { groups }, undefined)).rejects.toThrow(StoreItemTooLargeError);
-    await expect(store.putBucket("r", "k", { groups }, undefined)).rejects.toThrow(
-      /route "r": the bucket of group key k \(200 pending groups\): \d+ KB exceeds .* 350 KB .* 400 KB/,
+    await expect(store.putItem("r", "b", "G#k", group("g", { a: { day: big } }), undefined)).rejects.toThrow(
+      StoreItemTooLargeError,
     );
     expect(store.stats.writes).toBe(writesBefore);
-    expect(await store.getBucket("r", "k")).toBeUndefined();
-    // Just under the limit is written.
-    const fits = Math.floor(MAX_DOCUMENT_BYTES / 2300);
-    expect(await store.putBucket("r", "k", { groups: groups.slice(0, fits) }, undefined)).toBe(true);
-    expect((await store.getBucket("r", "k"))?.value.groups).toHaveLength(fits);
+    expect(await store.getItem("r", "b", "G#k")).toBeUndefined();
   });
 
   test("errors other than a failed condition propagate", async () => {
     const store = new DynamoDbStore({ client, tableName: "no-such-table" });
-    await expect(store.putBucket("r", "k", bucket("g"), undefined)).rejects.toThrow(
+    await expect(store.putItem("r", "b", "G#k", bucket("g"), undefined)).rejects.toThrow(
       expect.objectContaining({ name: "ResourceNotFoundException" }),
     );
     await expect(store.claimEvent("e", T0)).rejects.toThrow(
@@ -645,9 +675,9 @@ describe("Router on DynamoDbStore", () => {
     expect(ddb.pending).toEqual(mem.pending);
     expect(ddb.duplicate).toEqual(mem.duplicate);
     expect(ddb.triggering).toEqual({ ...mem.triggering, writes: mem.triggering.writes + 1 });
-    expect(ddb.pending).toEqual({ reads: 2, writes: 2, queries: 0 });
+    expect(ddb.pending).toEqual({ reads: 2, writes: 2, queries: 1 });
     expect(ddb.duplicate).toEqual({ reads: 1, writes: 0, queries: 0 });
-    expect(ddb.triggering).toEqual({ reads: 8, writes: 10, queries: 0 });
+    expect(ddb.triggering).toEqual({ reads: 9, writes: 11, queries: 1 });
   });
 
   test("duplicate concurrent deliveries of the completing event execute once", async () => {

@@ -1153,6 +1153,8 @@ describe("EmrDispatcher", () => {
       },
       Steps: [{ ...stepOf(args), ActionOnFailure: "TERMINATE_CLUSTER" }],
       VisibleToAllUsers: true,
+      // AmazonEMRServicePolicy_v2 starts only clusters that carry this tag.
+      Tags: [{ Key: "for-use-with-amazon-emr-managed-policies", Value: "true" }],
     });
     expect(emr.commandCalls(ListStepsCommand)[0]?.args[0].input).toEqual({ ClusterId: "j-NEW" });
   });

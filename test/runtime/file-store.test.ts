@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Application, dim, inline } from "sluice";
 import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-record";
 import { FileStore, FileStoreLockedError } from "../../src/runtime-bundle/local/file-store";
+import { ITEM_SCHEMA, type BucketItem } from "../../src/runtime-bundle/core/store";
 import { LocalRuntime } from "../../src/runtime-bundle/local/local-runtime";
 
 let tmp: string;
@@ -47,13 +48,18 @@ function files(dir: string): string[] {
 
 test("a new instance on the same folder sees everything, versions included", async () => {
   const a = new FileStore(tmp);
-  await a.putBucket("r", "k", { groups: [] }, undefined);
-  await a.putBucket(
-    "r",
-    "k",
-    { groups: [{ id: "g", createdAt: T0, expiresAt: T0 + 1, received: {}, state: "pending" }] },
-    undefined,
-  );
+  const g: BucketItem = {
+    kind: "group",
+    schema: ITEM_SCHEMA,
+    signature: "s",
+    id: "g",
+    partition: { day: "2024-05-07" },
+    createdAt: T0,
+    expiresAt: T0 + 1,
+    tokens: {},
+    state: "pending",
+  };
+  await a.putItem("r", "b/1", "G#k", g, undefined);
   await a.putSlot("r", "o", { active: "e2", latest: "e2" }, undefined);
   await a.createExecution(execution("e1", T0));
   await a.createExecution(execution("e2", T0 + 1));
@@ -62,9 +68,11 @@ test("a new instance on the same folder sees everything, versions included", asy
   await a.putWaiting("r", { keys: ["k"] }, undefined);
 
   const b = new FileStore(tmp);
-  const bucket = await b.getBucket("r", "k");
-  expect(bucket?.value.groups.map((g) => g.id)).toEqual(["g"]);
-  expect(await b.putBucket("r", "k", { groups: [] }, bucket?.version)).toBe(true);
+  const item = await b.getItem("r", "b/1", "G#k");
+  expect(item?.value).toEqual(g);
+  expect((await b.buckets("r")).map((x) => x.bucket)).toEqual(["b/1"]);
+  expect((await b.queryBucket("r", "b/1", "")).map((x) => x.key)).toEqual(["G#k"]);
+  expect(await b.putItem("r", "b/1", "G#k", undefined, item?.version)).toBe(true);
   expect(await b.activeSlots("r")).toEqual([{ outputKey: "o", active: "e2" }]);
   expect((await b.listExecutions("route")).map((r) => r.id)).toEqual(["e2", "e1"]);
   expect(await b.claimEvent("evt", T0)).toBe(false);

@@ -18,7 +18,7 @@ import { createService, type RouterEnvironment } from "../../src/runtime-bundle/
 import type { DispatchRequest, Dispatcher } from "../../src/runtime-bundle/core/dispatcher";
 import { startEmulators, type Emulators } from "../support/emulators";
 
-const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
+import { VECTORS } from "../support/vectors";
 const STORAGE = "bindings-storage";
 const DEV_BUCKET = "dev-raw-orders";
 const PROD_BUCKET = "prod-raw-orders";

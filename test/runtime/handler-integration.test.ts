@@ -1,7 +1,7 @@
 /**
  * The router service end to end on local AWS emulators: DynamoDbStore on dynalite and S3Storage on
  * s3rver (both in process, on 127.0.0.1), built by `createService` as the Lambda builds it, fed the
- * real S3 notification payloads of ../shared/vectors/aws-events rewritten to the flow's buckets.
+ * real S3 notification payloads of test/fixtures/aws-events rewritten to the flow's buckets.
  *
  * - 20 concurrent invocations (each its own service, as separate Lambda containers) deliver the
  *   events of 5 trigger groups in random order, with duplicates and the same S3 event through
@@ -48,7 +48,7 @@ import type { Storage } from "../../src/runtime-bundle/core/storage";
 import type { Store } from "../../src/runtime-bundle/core/store";
 import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from "../support/emulators";
 
-const VECTORS = path.resolve(__dirname, "../../../shared/vectors/aws-events");
+import { VECTORS } from "../support/vectors";
 const CLICKS_BUCKET = "itest-clicks";
 const ORDERS_BUCKET = "itest-orders";
 const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/itest-dlq";
@@ -676,8 +676,9 @@ describe("a crash between any two steps, then redelivery and the sweeper", () =>
       // Every kind of step was hit: bucket, record, slot, idempotency and storage calls.
       for (const op of [
         "store.eventSeen",
-        "store.getBucket",
-        "store.putBucket",
+        "store.getItem",
+        "store.putItem",
+        "store.queryBucket",
         "store.createExecution",
         "store.getSlot",
         "store.putSlot",

@@ -6,14 +6,12 @@
  * a shift) carry every linked dimension on every input, so the set of executions may not depend on
  * the order (docs/runtime.md, "Ordering").
  *
- * (c) an unlinked two-input node: brief §3's offer rule ("joins each group it is consistent with…
- * if it joins none, it opens a new group") makes order visible there: y1 then x1, x2 executes x1 and
- * leaves x2 pending, while x1, x2 then y1 executes both. So for (c) the order-independent facts are
- * checked (every x is executed or held by a pending group; something executes iff both inputs got an
- * event), and each permutation is compared with a model of the brief's rule.
+ * (c) tokens and facts (brief §3, "Order never matters"): unlinked, partially linked, facts-only,
+ * map/shift/truncate links and random two-input flows; each input partition arrives once, and every
+ * sampled order executes the same set of partitions.
  */
 import fc from "fast-check";
-import { Application, dim, inline, link, LocalRuntime, shift, type Node } from "sluice";
+import { Application, dim, inline, link, LocalRuntime, map, shift, truncate, type Node } from "sluice";
 
 interface Event {
   /** Input node id (also its alias). */
@@ -167,83 +165,180 @@ test("(b) three inputs sharing a day link (one through shift): the set of execut
   );
 }, 60_000);
 
-// ------------------------------------------------------------------ (c)
+// ------------------------------------------------------------------ (c) tokens and facts
 
-function unlinked(): Flow {
-  const app = newApp();
-  const xs = dataset(app, "xs", { x: dim.string() });
-  const ys = dataset(app, "ys", { y: dim.string() });
-  // Different dimension names: auto-linking links nothing between them; the output takes x from xs.
-  const both = app.data("both", { inputs: [xs, ys], compute: inline(async () => {}) });
-  return { app, nodes: { xs, ys }, target: both, output: ["x"] };
-}
-
-/**
- * Brief §3, literally: an event joins every pending group that lacks its input (no links: always
- * consistent); a repeat of an event a group holds is a no-op; if it joins none it opens a group;
- * complete groups execute once and leave. Returns the outputs (x) executed, in order.
- */
-function briefModel(events: readonly Event[]): { executions: string[]; pending: string[] } {
-  let groups: Record<string, string>[] = [];
-  const executions: string[] = [];
-  for (const e of events) {
-    const value = e.values[0] as string;
-    let joined = false;
-    let duplicate = false;
-    groups = groups.map((g) => {
-      const had = g[e.node];
-      if (had !== undefined) {
-        if (had === value) duplicate = true;
-        return g;
-      }
-      joined = true;
-      return { ...g, [e.node]: value };
-    });
-    if (!joined && !duplicate) groups.push({ [e.node]: value });
-    const complete = groups.filter((g) => g.xs !== undefined && g.ys !== undefined);
-    executions.push(...complete.map((g) => g.xs as string));
-    groups = groups.filter((g) => !complete.includes(g));
-  }
-  return { executions: executions.sort(), pending: groups.map((g) => g.xs ?? "?").sort() };
-}
-
-test("(c) unlinked two-input node: order-independent facts hold, and each order follows the brief's rule", async () => {
-  const universe: Event[] = [
-    ...["x1", "x2", "x3"].map((v) => ({ node: "xs", values: [v] })),
-    ...["y1", "y2"].map((v) => ({ node: "ys", values: [v] })),
-  ];
+/** Each input partition once, in every sampled order: the set of executed partitions is the same. */
+async function sameInEveryOrder(flow: Flow, universe: readonly Event[]): Promise<readonly string[]> {
+  let first: readonly string[] | undefined;
   await fc.assert(
-    fc.asyncProperty(scenario(universe), async ([events, shuffles]) => {
-      const xValues = uniq(events.filter((e) => e.node === "xs").map((e) => e.values[0] as string));
-      const anyY = events.some((e) => e.node === "ys");
-      for (const order of orders(events, shuffles)) {
-        const got = await run(unlinked(), order);
-        // Each order follows the brief's rule exactly (executions as a multiset, and what stays pending).
-        expect(got).toEqual({
-          ...briefModel(order),
-          statuses: got.executions.length > 0 ? ["SUCCEEDED"] : [],
-        });
-        // Order-independent: no x is lost (executed or still pending), nothing else is produced…
-        expect(uniq([...got.executions, ...got.pending.filter((p) => p !== "?")])).toEqual(xValues);
-        // …and something executes exactly when both inputs got an event.
-        expect(got.executions.length > 0).toBe(xValues.length > 0 && anyY);
-      }
-    }),
-    { numRuns: RUNS },
+    fc.asyncProperty(
+      fc.shuffledSubarray([...universe], { minLength: universe.length, maxLength: universe.length }),
+      async (order) => {
+        const got = uniq((await run(flow, order)).executions);
+        first ??= got;
+        expect(got).toEqual(first);
+      },
+    ),
+    { numRuns: 12 },
   );
-}, 60_000);
+  return first ?? [];
+}
 
-test("(c) the order-visible case, spelled out: y1 x1 x2 leaves x2 pending; x1 x2 y1 runs both", async () => {
-  const late = await run(unlinked(), [
-    { node: "ys", values: ["y1"] },
-    { node: "xs", values: ["x1"] },
-    { node: "xs", values: ["x2"] },
-  ]);
-  expect(late).toMatchObject({ executions: ["x1"], pending: ["x2"] });
-  const early = await run(unlinked(), [
-    { node: "xs", values: ["x1"] },
-    { node: "xs", values: ["x2"] },
-    { node: "ys", values: ["y1"] },
-  ]);
-  expect(early).toMatchObject({ executions: ["x1", "x2"], pending: [] });
+const flows: Record<string, () => { flow: Flow; universe: Event[]; expected: number }> = {
+  "unlinked (every y a fact for every x)": () => {
+    const app = newApp();
+    const x = dataset(app, "x", { a: dim.string() });
+    const y = dataset(app, "y", { b: dim.string() });
+    const n = app.data("n", { inputs: [x, y], compute: inline(async () => {}) });
+    return {
+      flow: { app, nodes: { x, y }, target: n, output: ["a"] },
+      universe: [
+        ...["1", "2", "3"].map((v) => ({ node: "x", values: [v] })),
+        { node: "y", values: ["9"] },
+        { node: "y", values: ["8"] },
+      ],
+      expected: 3,
+    };
+  },
+  "partially linked (timer day × regional data)": () => {
+    const app = newApp();
+    const daily = app.timer("daily", "rate(1 day)", { dimension: "day" });
+    const ev = dataset(app, "ev", { region: dim.string(), day: dim.datetime() });
+    const n = app.data("n", {
+      inputs: [daily, ev],
+      output: { region: dim.string(), day: dim.datetime() },
+      compute: inline(async () => {}),
+    });
+    return {
+      flow: { app, nodes: { daily, ev }, target: n, output: ["region", "day"] },
+      universe: [
+        ...DAYS.map((d) => ({ node: "daily", values: [d] })),
+        ...REGIONS.flatMap((r) => DAYS.map((d) => ({ node: "ev", values: [r, d] }))),
+      ],
+      expected: 4,
+    };
+  },
+  "facts only: output pinned by two unlinked inputs": () => {
+    const app = newApp();
+    const x = dataset(app, "x", { a: dim.string() });
+    const y = dataset(app, "y", { b: dim.string() });
+    const n = app.data("n", {
+      inputs: [x, y],
+      output: { a: dim.string(), b: dim.string() },
+      outputLinks: [link("a", x.dim("a")), link("b", y.dim("b"))],
+      compute: inline(async () => {}),
+    });
+    return {
+      flow: { app, nodes: { x, y }, target: n, output: ["a", "b"] },
+      universe: ["1", "2"]
+        .map((v) => ({ node: "x", values: [v] }))
+        .concat(["p", "q"].map((v) => ({ node: "y", values: [v] }))),
+      expected: 4,
+    };
+  },
+  "map and shift links, one input linked only to the other": () => {
+    const app = newApp();
+    const ev = dataset(app, "ev", { region: dim.string(), day: dim.datetime() });
+    const ids = dataset(app, "ids", { rid: dim.long() });
+    const prev = app.timer("prev", "rate(1 day)", { dimension: "d" });
+    const n = app.data("n", {
+      inputs: [ev, ids, prev],
+      links: [
+        link(ids.dim("rid"), map({ NA: 1, EU: 2 }), ev.dim("region")),
+        link(prev.dim("d"), shift(1), ev.dim("day")),
+      ],
+      compute: inline(async () => {}),
+    });
+    return {
+      flow: { app, nodes: { ev, ids, prev }, target: n, output: ["region", "day"] },
+      universe: [
+        ...REGIONS.flatMap((r) => DAYS.map((d) => ({ node: "ev", values: [r, d] }))),
+        { node: "ids", values: ["1"] },
+        { node: "ids", values: ["2"] },
+        { node: "prev", values: ["2024-05-07"] },
+        { node: "prev", values: ["2024-05-08"] },
+      ],
+      expected: 4,
+    };
+  },
+  "truncate link (hourly data, daily gate)": () => {
+    const app = newApp();
+    const hourly = dataset(app, "hourly", {
+      hour: dim.datetime({ format: "%Y-%m-%dT%H", granularity: "HOUR" }),
+    });
+    const gate = app.timer("gate", "rate(1 day)", { dimension: "day" });
+    const n = app.data("n", {
+      inputs: [hourly, gate],
+      links: [link(gate.dim("day"), truncate("DAY"), hourly.dim("hour"))],
+      compute: inline(async () => {}),
+    });
+    return {
+      flow: { app, nodes: { hourly, gate }, target: n, output: ["hour"] },
+      universe: [
+        { node: "hourly", values: ["2024-05-07T01"] },
+        { node: "hourly", values: ["2024-05-07T02"] },
+        { node: "hourly", values: ["2024-05-08T01"] },
+        { node: "gate", values: ["2024-05-07"] },
+      ],
+      expected: 2,
+    };
+  },
+};
+
+describe("(c) order never matters: each input partition once, any order, same partitions execute", () => {
+  test.each(Object.keys(flows))("%s", async (name) => {
+    const { flow, universe, expected } = (
+      flows[name] as () => { flow: Flow; universe: Event[]; expected: number }
+    )();
+    expect(await sameInEveryOrder(flow, universe)).toHaveLength(expected);
+  });
+
+  test("random flows: 1-3 inputs, random links among eq/shift/map, random output sources", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          linkDay: fc.boolean(),
+          linkRegion: fc.boolean(),
+          shiftBy: fc.integer({ min: -1, max: 1 }),
+          outRegionFromB: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        async (g) => {
+          const app = newApp();
+          const a = dataset(app, "a", { region: dim.string(), day: dim.datetime() });
+          const b = dataset(app, "b", { reg: dim.string(), d: dim.datetime() });
+          const links = [
+            ...(g.linkDay ? [link(b.dim("d"), shift(g.shiftBy), a.dim("day"))] : []),
+            ...(g.linkRegion ? [link(b.dim("reg"), map({ NA: "na", EU: "eu" }), a.dim("region"))] : []),
+          ];
+          const n = app.data("n", {
+            inputs: [a, b],
+            autoLink: false,
+            links,
+            output: { region: dim.string(), day: dim.datetime() },
+            outputLinks: [
+              link("region", g.outRegionFromB ? b.dim("reg") : a.dim("region")),
+              link("day", a.dim("day")),
+            ],
+            compute: inline(async () => {}),
+          });
+          const flow: Flow = { app, nodes: { a, b }, target: n, output: ["region", "day"] };
+          const universe: Event[] = [
+            ...REGIONS.flatMap((r) => DAYS.map((d) => ({ node: "a", values: [r, d] }))),
+            ...["na", "eu", "NA"].flatMap((r) =>
+              ["2024-05-06", "2024-05-07"].map((d) => ({ node: "b", values: [r, d] })),
+            ),
+          ];
+          const rnd = (i: number): number => ((g.seed * 9301 + i * 49297) % 233280) / 233280;
+          const shuffled = [...universe].sort((x, y) => rnd(universe.indexOf(x)) - rnd(universe.indexOf(y)));
+          const one = uniq((await run(flow, universe)).executions);
+          const two = uniq((await run(flow, shuffled)).executions);
+          const three = uniq((await run(flow, [...universe].reverse())).executions);
+          expect(two).toEqual(one);
+          expect(three).toEqual(one);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
 });

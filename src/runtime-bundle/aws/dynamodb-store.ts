@@ -7,7 +7,9 @@
  *
  * | item              | pk                      | sk                          | attributes                        |
  * | ----------------- | ----------------------- | --------------------------- | --------------------------------- |
- * | bucket of groups  | `R#<route>`             | `G#<groupKey>`              | ver, doc (GroupBucket JSON)       |
+ * | group of a partition | `R#<route>`          | `B#<bucket>#G#<partition>`  | ver, kind, schema, doc            |
+ * | fact              | `R#<route>`             | `B#<bucket>#F#<input>#<dims>` | ver, kind, schema, doc, ttl     |
+ * | legacy bucket     | `R#<route>`             | `G#<groupKey>`              | (layout 1; migrated by the sweeper) |
  * | execution slot    | `R#<route>`             | `O#<outputKey>`             | ver, active?, latest?             |
  * | execution index   | `R#<route>`             | `E#<startedAt:15>#<id>`     | id, startedAt, ttl                |
  * | execution record  | `X#<id>`                | `X`                         | ver, status, doc (record), ttl?   |
@@ -22,7 +24,10 @@
  * A GSI would avoid the index items but doubles the write cost of every transition and is only
  * eventually consistent; execution ids are not parsed for their route.
  *
- * DynamoDB items are limited to 400 KB: a bucket (or record) whose document exceeds
+ * A bucket's items are one contiguous sort-key range (`B#<bucket>#`): an event reads them with one
+ * `Query` on that range, never the route's other buckets.
+ *
+ * DynamoDB items are limited to 400 KB: an item (or record) whose document exceeds
  * {@link MAX_DOCUMENT_BYTES} is refused with a {@link StoreItemTooLargeError}, never truncated.
  */
 import {
@@ -47,9 +52,13 @@ import { ROUTING_TABLE_SCHEMA } from "../../flow/model/routing-table-schema";
 import { isFinished, type ExecutionRecord } from "../core/execution-record";
 import type {
   ActiveSlot,
+  BucketItem,
+  BucketRef,
   ExecutionSlot,
-  GroupBucket,
   HandleRef,
+  KeyedItem,
+  LegacyBucket,
+  LegacyGroup,
   Store,
   StoreStats,
   Versioned,
@@ -134,35 +143,83 @@ export class DynamoDbStore implements Store {
 
   // ---------------------------------------------------------------- buckets
 
-  async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
-    const item = await this.get(itemKey(`R#${route}`, `G#${key}`));
-    return item && { value: JSON.parse(str(item, "doc")) as GroupBucket, version: num(item, "ver") };
+  async getItem(route: string, bucket: string, key: string): Promise<Versioned<BucketItem> | undefined> {
+    const item = await this.get(itemKey(`R#${route}`, bucketSortKey(bucket, key)));
+    return item && { value: JSON.parse(str(item, "doc")) as BucketItem, version: num(item, "ver") };
   }
 
-  async putBucket(
+  async putItem(
     route: string,
+    bucket: string,
     key: string,
-    bucket: GroupBucket,
+    value: BucketItem | undefined,
     expected: number | undefined,
   ): Promise<boolean> {
-    const k = itemKey(`R#${route}`, `G#${key}`);
-    if (bucket.groups.length === 0) return this.conditionalDelete(k, expected);
+    const k = itemKey(`R#${route}`, bucketSortKey(bucket, key));
+    if (value === undefined) return this.conditionalDelete(k, expected);
     const doc = document(
-      bucket,
-      () => `route "${route}": the bucket of group key ${key} (${bucket.groups.length} pending groups)`,
-      "too many pending groups share one group key: link more dimensions between the inputs or shorten the pending TTL",
+      value,
+      () => `route "${route}": item ${key} of bucket ${bucket}`,
+      "an item holds one partition's group or one fact; its dimension values are too large",
     );
-    return this.conditionalPut({ ...k, ver: n(nextVersion(expected)), doc: s(doc) }, expected);
+    const item: Item = {
+      ...k,
+      ver: n(nextVersion(expected)),
+      kind: s(value.kind),
+      schema: n(value.schema),
+      doc: s(doc),
+    };
+    // Facts also expire through DynamoDB TTL (a day after the router stops matching them), so a
+    // route that is never swept does not keep them; groups expire through the sweeper (a hook).
+    if (value.kind === "fact") item.ttl = n(Math.ceil(value.expiresAt / 1000) + 24 * 3600);
+    return this.conditionalPut(item, expected);
   }
 
-  async bucketKeys(route: string): Promise<string[]> {
+  async queryBucket(route: string, bucket: string, prefix: string): Promise<KeyedItem<BucketItem>[]> {
+    const head = bucketSortKey(bucket, "");
+    const items = await this.query({
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s(head + prefix) },
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({
+      key: str(i, "sk").slice(head.length),
+      value: JSON.parse(str(i, "doc")) as BucketItem,
+      version: num(i, "ver"),
+    }));
+  }
+
+  async buckets(route: string): Promise<BucketRef[]> {
+    const items = await this.query({
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("B#") },
+      ProjectionExpression: "#sk",
+    });
+    const seen = new Set<string>();
+    for (const i of items) {
+      const sk = str(i, "sk");
+      seen.add(sk.slice(2, sk.indexOf("#", 2)));
+    }
+    return [...seen].sort().map((bucket) => ({ bucket }));
+  }
+
+  async legacyBuckets(route: string): Promise<LegacyBucket[]> {
     const items = await this.query({
       KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
       ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
       ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("G#") },
-      ProjectionExpression: "#sk",
     });
-    return items.map((i) => str(i, "sk").slice(2));
+    return items.map((i) => ({
+      key: str(i, "sk").slice(2),
+      version: num(i, "ver"),
+      groups: (JSON.parse(str(i, "doc")) as { groups: LegacyGroup[] }).groups,
+    }));
+  }
+
+  async dropLegacyBucket(route: string, key: string, version: number): Promise<boolean> {
+    return this.conditionalDelete(itemKey(`R#${route}`, `G#${key}`), version);
   }
 
   // ---------------------------------------------------------------- slots
@@ -491,6 +548,11 @@ function document(value: unknown, what: () => string, hint: string): string {
     );
   }
   return doc;
+}
+
+/** Sort key of a bucket item: the bucket (no "#" inside: its parts are URI-encoded) then the item key. */
+function bucketSortKey(bucket: string, key: string): string {
+  return `B#${bucket}#${key}`;
 }
 
 function itemKey(pk: string, sk: string): Key {

@@ -7,7 +7,7 @@ import type { Engine } from "../../flow/model/flow-model";
 import type { Clock } from "../core/clock";
 import type { DispatchResult } from "../core/dispatcher";
 import type { ExecutionRecord } from "../core/execution-record";
-import type { Router, PendingView, PollResult, ProcessOutcome } from "../core/router";
+import type { FactView, Router, PendingView, PollResult, ProcessOutcome } from "../core/router";
 import type { Dimensions } from "../core/signal";
 import type { DeadLetters } from "./dead-letters";
 import type { EmfMetrics } from "./emf-metrics";
@@ -27,6 +27,7 @@ export type RemoteCommand =
   | { readonly sluice: "poll"; readonly node: string; readonly dimensions: Dimensions }
   | { readonly sluice: "kill"; readonly node: string; readonly dimensions: Dimensions }
   | { readonly sluice: "pending"; readonly node: string }
+  | { readonly sluice: "facts"; readonly node: string }
   | { readonly sluice: "executions"; readonly node: string }
   | { readonly sluice: "sweep" };
 
@@ -35,6 +36,7 @@ export type CommandResult =
   | ExecutionRecord
   | PollResult
   | PendingView[]
+  | FactView[]
   | ExecutionRecord[]
   | { readonly swept: true }
   | { readonly killed: ExecutionRecord | null };
@@ -175,6 +177,8 @@ export class RouterService {
         return { killed: (await router.kill(c.node, c.dimensions)) ?? null };
       case "pending":
         return router.pending(c.node);
+      case "facts":
+        return router.facts(c.node);
       case "executions":
         return router.executions(c.node);
       case "sweep":
@@ -197,7 +201,7 @@ export class RouterService {
   }
 }
 
-const COMMANDS = new Set(["process", "execute", "poll", "kill", "pending", "executions", "sweep"]);
+const COMMANDS = new Set(["process", "execute", "poll", "kill", "pending", "facts", "executions", "sweep"]);
 
 function isCommand(e: unknown): e is RemoteCommand {
   return e !== null && typeof e === "object" && COMMANDS.has(String((e as { sluice?: unknown }).sluice));

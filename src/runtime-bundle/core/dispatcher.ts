@@ -36,7 +36,9 @@ export interface DispatchRequest {
   readonly config: Readonly<Record<string, JsonValue>>;
   /**
    * What `ctx.dataset(name)` answers: every input alias of the node, and every dataset (s3Dataset,
-   * glueTable, data node) of the flow by id, located under the current environment. @default none
+   * glueTable, data node) of the flow by id, located under the current environment. The aliases are
+   * own entries; the flow's datasets are shared by every request as the record's prototype (read them
+   * by key, not with Object.keys or JSON). @default none
    */
   readonly datasets?: Readonly<Record<string, InlineDataset>>;
 }

@@ -4,9 +4,12 @@
 import type { ExecutionRecord } from "./execution-record";
 import type {
   ActiveSlot,
+  BucketItem,
+  BucketRef,
   ExecutionSlot,
-  GroupBucket,
   HandleRef,
+  KeyedItem,
+  LegacyBucket,
   Store,
   StoreStats,
   Versioned,
@@ -15,7 +18,9 @@ import type {
 
 export class MemoryStore implements Store {
   readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
-  private readonly buckets = new Map<string, Map<string, Versioned<GroupBucket>>>();
+  private readonly bucketItems = new Map<string, Map<string, Map<string, Versioned<BucketItem>>>>();
+  /** The same items by (route, bucket, key kind "G#"/"F#"): a prefix query reads only its kind. */
+  private readonly kindItems = new Map<string, Map<string, Versioned<BucketItem>>>();
   private readonly slots = new Map<string, Versioned<ExecutionSlot>>();
   private readonly executions = new Map<string, Versioned<ExecutionRecord>>();
   private readonly byRoute = new Map<string, string[]>();
@@ -23,30 +28,84 @@ export class MemoryStore implements Store {
   private readonly handles = new Map<string, HandleRef>();
   private readonly waiting = new Map<string, Versioned<WaitingIndex>>();
 
-  async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
+  async getItem(route: string, bucket: string, key: string): Promise<Versioned<BucketItem> | undefined> {
     this.stats.reads++;
-    return this.buckets.get(route)?.get(key);
+    return this.bucketItems.get(route)?.get(bucket)?.get(key);
   }
 
-  async putBucket(
+  async putItem(
     route: string,
+    bucket: string,
     key: string,
-    bucket: GroupBucket,
+    item: BucketItem | undefined,
     expected: number | undefined,
   ): Promise<boolean> {
     this.stats.writes++;
-    let items = this.buckets.get(route);
-    if (!items) this.buckets.set(route, (items = new Map()));
-    const current = items.get(key);
-    if (current?.version !== expected) return false;
-    if (bucket.groups.length === 0) items.delete(key);
-    else items.set(key, { value: clone(bucket), version: (expected ?? 0) + 1 });
+    let byBucket = this.bucketItems.get(route);
+    if (!byBucket) this.bucketItems.set(route, (byBucket = new Map()));
+    let items = byBucket.get(bucket);
+    if (!items) byBucket.set(bucket, (items = new Map()));
+    if (items.get(key)?.version !== expected) return false;
+    const kk = kindKey(route, bucket, key.slice(0, KIND_LENGTH));
+    let kind = this.kindItems.get(kk);
+    if (!kind) this.kindItems.set(kk, (kind = new Map()));
+    if (item === undefined) {
+      items.delete(key);
+      kind.delete(key);
+      if (items.size === 0) byBucket.delete(bucket);
+      if (kind.size === 0) this.kindItems.delete(kk);
+    } else {
+      const stored = { value: clone(item), version: (expected ?? 0) + 1 };
+      items.set(key, stored);
+      kind.set(key, stored);
+    }
     return true;
   }
 
-  async bucketKeys(route: string): Promise<string[]> {
+  private byKind(
+    route: string,
+    bucket: string,
+    kind: string,
+  ): Map<string, Versioned<BucketItem>> | undefined {
+    return this.kindItems.get(kindKey(route, bucket, kind));
+  }
+
+  async queryBucket(route: string, bucket: string, prefix: string): Promise<KeyedItem<BucketItem>[]> {
     this.stats.queries++;
-    return [...(this.buckets.get(route)?.keys() ?? [])].sort();
+    const out: KeyedItem<BucketItem>[] = [];
+    const items = this.bucketItems.get(route)?.get(bucket);
+    if (!items) return out;
+    // Like a DynamoDB key-range Query, the facts of a bucket (F#) are read without its groups (G#).
+    const kinds =
+      prefix.length >= KIND_LENGTH ? [this.byKind(route, bucket, prefix.slice(0, KIND_LENGTH))] : [items];
+    for (const kind of kinds)
+      for (const [key, v] of kind ?? [])
+        if (key.startsWith(prefix)) out.push({ key, value: v.value, version: v.version });
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async buckets(route: string): Promise<BucketRef[]> {
+    this.stats.queries++;
+    return [...this.bucketsOf(route).keys()].sort().map((bucket) => ({ bucket }));
+  }
+
+  async legacyBuckets(): Promise<LegacyBucket[]> {
+    return [];
+  }
+
+  async dropLegacyBucket(): Promise<boolean> {
+    return false;
+  }
+
+  /** Every item of a route (tests and benchmarks: how many groups and facts are stored). */
+  itemCount(route: string): number {
+    let n = 0;
+    for (const items of this.bucketsOf(route).values()) n += items.size;
+    return n;
+  }
+
+  private bucketsOf(route: string): Map<string, Map<string, Versioned<BucketItem>>> {
+    return this.bucketItems.get(route) ?? new Map();
   }
 
   async getWaiting(route: string): Promise<Versioned<WaitingIndex> | undefined> {
@@ -145,6 +204,11 @@ export class MemoryStore implements Store {
     return this.handles.get(`${engine}\u0000${handle}`);
   }
 }
+
+/** Length of an item key's kind prefix ("G#", "F#"). */
+const KIND_LENGTH = 2;
+const kindKey = (route: string, bucket: string, kind: string): string =>
+  `${route}\u0000${bucket}\u0000${kind}`;
 
 /** Stored values are copies: callers can never mutate the store behind a conditional write. */
 function clone<T>(v: T): T {

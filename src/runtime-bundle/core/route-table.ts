@@ -17,6 +17,7 @@ import type {
   NodeModel,
 } from "../../flow/model/flow-model";
 import { applyMapper, invertMapper, type CustomMapperResolver } from "../../flow/model/mapper";
+import { shortHash } from "./hash";
 import { dimensionKey, type Dimensions } from "./signal";
 
 export interface RouteInput {
@@ -52,6 +53,11 @@ export class Route {
   readonly inputs: readonly RouteInput[];
   readonly triggers: readonly RouteInput[];
   readonly keyComponents: readonly KeyComponent[];
+  /**
+   * The link structure stored items were written for: trigger inputs, their dimensions, links,
+   * output links and the group-key components. Items of another signature are expired on a redeploy.
+   */
+  readonly signature: string;
   private readonly byAlias: ReadonlyMap<string, RouteInput>;
 
   constructor(
@@ -69,6 +75,15 @@ export class Route {
     this.triggers = this.inputs.filter((i) => i.trigger);
     this.byAlias = new Map(this.inputs.map((i) => [i.alias, i]));
     this.keyComponents = sharedComponents(node.links, this.triggers, (a, d) => this.spec(a, d));
+    this.signature = shortHash(
+      JSON.stringify({
+        inputs: this.inputs.map((i) => [i.alias, i.source.id, i.trigger, i.dims.map((d) => d.name)]),
+        links: node.links,
+        outputLinks: node.outputLinks,
+        output: node.signal.dimensions.map((d) => d.name),
+        key: this.keyComponents.map((c) => c.pivot),
+      }),
+    );
   }
 
   input(alias: string): RouteInput | undefined {

@@ -19,6 +19,12 @@ export interface Storage {
   writeMarker(path: string, name: string): Promise<void>;
   /** Removes a partition's data and marker, before an execution rewrites it. */
   clear(path: string): Promise<void>;
+  /** The data files of a partition (markers and hidden files left out), sorted: user code's `files()`. */
+  listFiles?(path: string): Promise<string[]>;
+  /** One object's bytes (a file path or an s3:// URI): user code's `ctx.storage.read`. */
+  readFile?(path: string): Promise<Uint8Array>;
+  /** Writes one object (creating folders as needed): user code's `output.write` and `ctx.storage.write`. */
+  writeFile?(path: string, body: string | Uint8Array): Promise<void>;
 }
 
 export const COMPLETION_MARKER = "_SUCCESS";

@@ -3,7 +3,8 @@
  * last one left off (the CLI uses `<dir>/.sluice/state`).
  *
  * Layout, one JSON file per item (`{ "version": n, "key": …, "value": … }`):
- * - `routes/<route>/buckets/<key>.json`     pending-group buckets
+ * - `routes/<route>/items/<bucket>/<key>.json` a bucket's group and fact items (`.bucket.json` names
+ *   the bucket); `routes/<route>/buckets/` is the previous layout, migrated by the sweeper
  * - `routes/<route>/waiting.json`           the route's waiting index
  * - `routes/<route>/slots/<outputKey>.json` execution slots
  * - `routes/<route>/executions/<seq>.json`  the route's executions in creation order (`{ "id": … }`)
@@ -34,9 +35,13 @@ import { dirname, join, resolve } from "node:path";
 import type { ExecutionRecord } from "../core/execution-record";
 import type {
   ActiveSlot,
+  BucketItem,
+  BucketRef,
   ExecutionSlot,
-  GroupBucket,
   HandleRef,
+  KeyedItem,
+  LegacyBucket,
+  LegacyGroup,
   Store,
   StoreStats,
   Versioned,
@@ -60,6 +65,8 @@ interface Item<T> {
 }
 
 const MAX_NAME = 200;
+/** The file in a bucket's folder that names the bucket. */
+const BUCKET_MARKER = ".bucket.json";
 
 export class FileStore implements Store {
   readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
@@ -87,32 +94,71 @@ export class FileStore implements Store {
 
   // ---------------------------------------------------------------- buckets
 
-  async getBucket(route: string, key: string): Promise<Versioned<GroupBucket> | undefined> {
+  async getItem(route: string, bucket: string, key: string): Promise<Versioned<BucketItem> | undefined> {
     this.stats.reads++;
-    return versioned(this.read<GroupBucket>(this.bucketFile(route, key)));
+    return versioned(this.read<BucketItem>(this.itemFile(route, bucket, key)));
   }
 
-  async putBucket(
+  async putItem(
     route: string,
+    bucket: string,
     key: string,
-    bucket: GroupBucket,
+    item: BucketItem | undefined,
     expected: number | undefined,
   ): Promise<boolean> {
     this.stats.writes++;
-    return this.conditionalPut(
-      this.bucketFile(route, key),
-      key,
-      bucket,
-      expected,
-      bucket.groups.length === 0,
-    );
+    const file = this.itemFile(route, bucket, key);
+    if (item === undefined) {
+      const current = this.read<BucketItem>(file);
+      if (current?.version !== expected) return false;
+      if (current !== undefined) unlinkSync(file);
+      return true;
+    }
+    return this.conditionalPut(file, key, item, expected, false);
   }
 
-  async bucketKeys(route: string): Promise<string[]> {
+  async queryBucket(route: string, bucket: string, prefix: string): Promise<KeyedItem<BucketItem>[]> {
     this.stats.queries++;
-    return this.items<GroupBucket>(join(this.routeDir(route), "buckets"))
-      .map((i) => i.key)
-      .sort(compare);
+    return this.items<BucketItem>(this.bucketDir(route, bucket))
+      .filter((i) => i.key.startsWith(prefix))
+      .map((i) => ({ key: i.key, value: i.value, version: i.version }))
+      .sort((a, b) => compare(a.key, b.key));
+  }
+
+  async buckets(route: string): Promise<BucketRef[]> {
+    this.stats.queries++;
+    const dir = join(this.routeDir(route), "items");
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if (isCode(e, "ENOENT")) return [];
+      throw e;
+    }
+    const out: BucketRef[] = [];
+    for (const name of names) {
+      const marker = this.read<string>(join(dir, name, BUCKET_MARKER));
+      if (marker !== undefined && this.items<BucketItem>(join(dir, name)).length > 0)
+        out.push({ bucket: marker.value });
+    }
+    return out.sort((a, b) => compare(a.bucket, b.bucket));
+  }
+
+  async legacyBuckets(route: string): Promise<LegacyBucket[]> {
+    this.stats.queries++;
+    return this.items<{ groups: LegacyGroup[] }>(join(this.routeDir(route), "buckets")).map((i) => ({
+      key: i.key,
+      version: i.version,
+      groups: i.value.groups,
+    }));
+  }
+
+  async dropLegacyBucket(route: string, key: string, version: number): Promise<boolean> {
+    this.stats.writes++;
+    const file = join(this.routeDir(route), "buckets", fileName(key));
+    if (this.read(file)?.version !== version) return false;
+    unlinkSync(file);
+    return true;
   }
 
   async getWaiting(route: string): Promise<Versioned<WaitingIndex> | undefined> {
@@ -227,8 +273,16 @@ export class FileStore implements Store {
     return join(this.root, "routes", encodeName(route));
   }
 
-  private bucketFile(route: string, key: string): string {
-    return join(this.routeDir(route), "buckets", fileName(key));
+  private bucketDir(route: string, bucket: string): string {
+    return join(this.routeDir(route), "items", fileName(`b${bucket}`));
+  }
+
+  /** An item's file; the bucket's folder holds a marker naming the bucket (folder names are encoded). */
+  private itemFile(route: string, bucket: string, key: string): string {
+    const dir = this.bucketDir(route, bucket);
+    const marker = join(dir, BUCKET_MARKER);
+    if (this.read(marker) === undefined) this.conditionalPut(marker, bucket, bucket, undefined, false);
+    return join(dir, fileName(key));
   }
 
   private waitingFile(route: string): string {
@@ -282,6 +336,7 @@ export class FileStore implements Store {
   /** Every item of a folder (its files), in no particular order. */
   private items<T>(dir: string): Item<T>[] {
     return listDir(dir)
+      .filter((name) => name !== BUCKET_MARKER)
       .map((name) => this.read<T>(join(dir, name)))
       .filter((i): i is Item<T> => i !== undefined);
   }

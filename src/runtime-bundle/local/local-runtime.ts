@@ -26,6 +26,7 @@ import { MemoryStore } from "../core/memory-store";
 import { RouteTable } from "../core/route-table";
 import {
   Router,
+  type FactView,
   type PendingView,
   type PollResult,
   type ProcessOutcome,
@@ -124,7 +125,7 @@ export class LocalRuntime {
       }
       return loader.load(ref.module, ref.export);
     };
-    const batch = new LocalBatchDispatcher(this.duckdb, options.compute ?? {});
+    const batch = new LocalBatchDispatcher(this.duckdb, options.compute ?? {}, this.storage);
     const envName = options.env ?? "local";
     const declared = Object.hasOwn(this.model.environments, envName)
       ? this.model.environments[envName]
@@ -150,7 +151,7 @@ export class LocalRuntime {
       store: options.store ?? new MemoryStore(),
       storage: this.storage,
       dispatchers: {
-        lambda: new InlineDispatcher((ref) => resolveCode(ref) as InlineCompute, runInline),
+        lambda: new InlineDispatcher((ref) => resolveCode(ref) as InlineCompute, runInline, this.storage),
         glue: batch,
         emr: batch,
         emrServerless: batch,
@@ -261,6 +262,11 @@ export class LocalRuntime {
   /** Open trigger groups of a node, oldest first. */
   async pending(target: SignalTarget): Promise<PendingView[]> {
     return this.router.pending(this.nodeOf(target).id);
+  }
+
+  /** Live facts of a node (events that pin part of its output partition), oldest arrival first. */
+  async facts(target: SignalTarget): Promise<FactView[]> {
+    return this.router.facts(this.nodeOf(target).id);
   }
 
   /** Executions of a node (active and finished), newest first. */
