@@ -11,6 +11,7 @@ import Handlebars from "handlebars";
 import type { Application } from "../flow/application";
 import { canonicalJson } from "../flow/model/canonical-json";
 import { BINDABLE } from "../flow/model/dataset-bindings";
+import { ROUTER_PACKAGE } from "../flow/model/deployment-contract";
 import type { FlowModel } from "../flow/model/flow-model";
 import { App } from "../synth/cdktf";
 import { SluiceStack, variableField } from "../synth/sluice-stack";
@@ -57,8 +58,8 @@ interface TerraformJson {
   [k: string]: unknown;
 }
 
-/** The name of the router package beside the module's main.tf.json. */
-export const ROUTER_PACKAGE = "router.zip";
+/** The name of the router package beside the module's main.tf.json (the deployment contract's). */
+export { ROUTER_PACKAGE };
 
 export function synthModule(app: Application, options: SynthModuleOptions): SynthSummary {
   const outdir = mkdtempSync(join(tmpdir(), "sluice-cdktf-"));

@@ -33,6 +33,7 @@ import { HOOK_NAMES } from "./model/flow-model";
 import { granularityRank } from "./model/granularity";
 import { mapperArity } from "./model/mapper";
 import { canonicalize } from "./model/canonical-json";
+import { dataNodePath } from "./model/deployment-contract";
 import { parseModuleRef } from "./code-ref";
 import { DimensionRef, InputSignal, Node, type Selector } from "./node";
 import { RangeSelector } from "./range";
@@ -104,7 +105,7 @@ export class DataNode extends Node<DataNodeProps> {
 
   /** Prefix of the node's partitions in the storage bucket. */
   get path(): string {
-    return `internal_data/${this.id}`;
+    return dataNodePath(this.id);
   }
 
   override dependencies(): Node[] {

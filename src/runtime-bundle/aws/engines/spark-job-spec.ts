@@ -5,14 +5,13 @@
  * nothing to S3 themselves; a spec too large for the engine's argument limits fails the target with a
  * message saying so.
  */
+import { SPARK_JOB_SPEC_VERSION, SPEC_ARGUMENT } from "../../../flow/model/deployment-contract";
 import type { DataFormat, JsonValue } from "../../../flow/model/flow-model";
 import type { DispatchRequest } from "../../core/dispatcher";
 import type { Dimensions } from "../../core/signal";
 
-/** Name of the argument that carries the base64-encoded spec. */
-export const SPEC_ARGUMENT = "--sluice_spec";
-
-export const SPARK_JOB_SPEC_VERSION = 1;
+/** The argument that carries the base64-encoded spec, and the spec's version (the deployment contract's). */
+export { SPARK_JOB_SPEC_VERSION, SPEC_ARGUMENT } from "../../../flow/model/deployment-contract";
 
 export interface SparkJobSpecInput {
   readonly node: string;

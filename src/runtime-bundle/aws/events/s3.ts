@@ -8,12 +8,12 @@
  * `_SUCCESS` markers (`internal_data/<node>/<value>…/_SUCCESS` in its storage bucket) to this
  * application's bus; each becomes a signal of every local node importing that upstream node.
  */
+import { COMPLETION_MARKER, INTERNAL_DATA_PREFIX } from "../../../flow/model/deployment-contract";
 import type { S3DatasetNodeModel, UpstreamDataNodeModel } from "../../../flow/model/flow-model";
 import { matchInternalKey, matchObjectKey, type PartitionObjectMatch } from "../../core/partition-layout";
 import type { Signal } from "../../core/signal";
-import { COMPLETION_MARKER } from "../../core/storage";
 import { field, object, preview, text, type JsonObject } from "./fields";
-import { INTERNAL_DATA_PREFIX, type SourceIndex } from "./source-index";
+import type { SourceIndex } from "./source-index";
 import { emitAll, type Sink } from "./types";
 
 /**

@@ -3,6 +3,7 @@
  * bucket → s3Dataset nodes (longest prefix first), upstream storage bucket → imported upstream data
  * nodes, timer rule name → timer, alarm name → alarm nodes, Glue database.table → glueTable nodes.
  */
+import { INTERNAL_DATA_PREFIX } from "../../../flow/model/deployment-contract";
 import type {
   AlarmNodeModel,
   CompositeAlarmNodeModel,
@@ -27,8 +28,8 @@ export interface SourceIndexProps {
 
 export type AlarmSourceNode = AlarmNodeModel | CompositeAlarmNodeModel | ExternalAlarmNodeModel;
 
-/** Prefix of the data nodes' partitions in the storage bucket. */
-export const INTERNAL_DATA_PREFIX = "internal_data/";
+/** Prefix of the data nodes' partitions in the storage bucket (the deployment contract's). */
+export { INTERNAL_DATA_PREFIX };
 
 export class SourceIndex {
   readonly model: FlowModel;
