@@ -301,7 +301,8 @@ test("the examples' labels: range checks, refs, map links, math metrics, NOT ter
     ["incident_report", "incident_report_failures", ["ExecutionFailure · Sum/300s"]],
     ["ingest_lambda", "ingest_error_rate", ["calls = Invocations · Sum/300s", "errors = Errors · Sum/300s"]],
     ["ingest_error_rate", "ingest_incident", ["ALARM"]],
-    ["warehouse_health", "ingest_incident", ["NOT ALARM"]],
+    ["ingest_throttled", "ingest_incident", ["NOT ALARM"]],
+    ["ingest_lambda", "ingest_throttled", ["Throttles · Sum/300s"]],
   ]);
   expect(reactor.nodes.find((n) => n.id === "ingest_error_rate")?.details).toEqual([
     "100 * errors / calls > 5",

@@ -95,7 +95,7 @@ test("two-region-join: STRING→LONG map link, auto-linked day across formats, c
   expect(node.signal.filter).toEqual({ market: ["APAC", "EU", "NA"] });
 });
 
-test("alarm-reactor: metric math alarm, composite rule with an ARN for the other account, alarm-fed node", () => {
+test("alarm-reactor: metric math alarm, composite rule over the account's own alarms, alarm-fed node", () => {
   const app = load("alarm-reactor");
   const m = app.toModel();
   const rate = m.nodes.ingest_error_rate;
@@ -111,7 +111,7 @@ test("alarm-reactor: metric math alarm, composite rule with an ARN for the other
   ]);
   const incident = m.nodes.ingest_incident;
   expect(incident?.kind === "compositeAlarm" && incident.alarmRule).toBe(
-    'ALARM("ingest-guard-ingest_error_rate") AND NOT ALARM("arn:aws:cloudwatch:us-west-2:222233334444:alarm:warehouse-availability")',
+    'ALARM("ingest-guard-ingest_error_rate") AND NOT ALARM("ingest-guard-ingest_throttled")',
   );
   const report = dataNode(m, "incident_report");
   expect(report.inputs).toEqual([

@@ -1,7 +1,10 @@
 /**
  * Alarm reactor: an ingest Lambda's error rate (metric math over two metrics) raises an alarm; when it
- * is in ALARM while the upstream warehouse (another team's account) is healthy, the incident is ours,
- * so a composite alarm fires and a data node writes an incident report and pages on failure.
+ * is in ALARM while the Lambda is not being throttled (throttling is the platform team's incident, not
+ * ours), a composite alarm fires and a data node writes an incident report and pages on failure.
+ *
+ * A composite alarm can only name alarms of its own account and region (CloudWatch evaluates it
+ * there): another team's alarm is a data input instead, its state changes forwarded to this account.
  */
 import { Application, allOf, inline, not } from "sluice";
 
@@ -15,7 +18,7 @@ const app = new Application("ingest-guard", {
 const ingest = app.externalMetric("ingest_lambda", {
   namespace: "AWS/Lambda",
   subDimensions: { FunctionName: "ingest" },
-  metricNames: ["Errors", "Invocations"],
+  metricNames: ["Errors", "Invocations", "Throttles"],
 });
 
 const errorRate = app.alarm("ingest_error_rate", {
@@ -29,15 +32,18 @@ const errorRate = app.alarm("ingest_error_rate", {
   treatMissingData: "notBreaching",
 });
 
-const warehouse = app.externalAlarm("warehouse_health", {
-  account: "222233334444",
-  region: "us-west-2",
-  alarmName: "warehouse-availability",
+const throttled = app.alarm("ingest_throttled", {
+  metric: ingest.get("Throttles"),
+  statistic: "Sum",
+  periodSeconds: 300,
+  threshold: 1,
+  comparison: "GreaterThanOrEqualToThreshold",
+  treatMissingData: "notBreaching",
 });
 
 const incident = app.compositeAlarm("ingest_incident", {
-  rule: allOf(errorRate.is("ALARM"), not(warehouse.is("ALARM"))),
-  description: "Ingest is failing while the warehouse is healthy",
+  rule: allOf(errorRate.is("ALARM"), not(throttled.is("ALARM"))),
+  description: "Ingest is failing while it is not throttled",
 });
 
 const reports = app.data("incident_report", {

@@ -79,6 +79,7 @@ export type {
   InlineDataset,
   InlineInput,
   InlineOutput,
+  InlineStorage,
   HookEvent,
   HookFunction,
 } from "./model/inline-api";

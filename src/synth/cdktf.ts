@@ -6,6 +6,8 @@ export {
   App,
   AssetType,
   Fn,
+  dependable,
+  Op,
   S3Backend,
   TerraformAsset,
   TerraformOutput,

@@ -22,22 +22,22 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsGrant } from "@cdktf/provider-aws/lib/kms-grant";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { canonicalJson } from "../flow/model/canonical-json";
+import { COMPLETION_MARKER, INTERNAL_DATA_PREFIX, MANIFEST_KEY } from "../flow/model/deployment-contract";
 import { publishedManifest } from "../flow/model/manifest";
 import type { FlowModel, UpstreamDataNodeModel } from "../flow/model/flow-model";
 import { boundedName, upstreamBucket } from "../flow/model/resource-names";
 import { Construct } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import type { Naming } from "./naming";
-import { assumeRolePolicy, decryptViaS3, policyDocument, type Statement } from "./policy";
+import { assumeRolePolicy, decryptViaS3Statements, policyDocument, type Statement } from "./policy";
 import type { Storage } from "./storage";
 import { terraformLiteral } from "./terraform-literal";
 
-/** Key of the published FlowModel manifest in the storage bucket. */
-export const MANIFEST_KEY = "sluice/manifest.json";
-/** Prefix of the data nodes' partitions, the only part of the bucket downstream accounts may read. */
-export const INTERNAL_DATA_PREFIX = "internal_data/";
-/** The file that completes a partition (the runtime's COMPLETION_MARKER, runtime-bundle/core/storage.ts). */
-export const COMPLETION_MARKER = "_SUCCESS";
+/**
+ * The deployment contract's manifest key, prefix of the data nodes' partitions (the only part of the
+ * bucket downstream accounts may read) and completion marker.
+ */
+export { COMPLETION_MARKER, INTERNAL_DATA_PREFIX, MANIFEST_KEY };
 /**
  * Completion markers of the data nodes' partitions, at any depth (`internal_data/<node>/_SUCCESS`,
  * `internal_data/<node>/<v1>/<v2>/_SUCCESS`): an EventBridge wildcard's `*` matches "/" too.
@@ -137,7 +137,7 @@ export function upstreamReadStatements(
     prefix: "",
     region: (byBucket.get(bucket) ?? [])[0]?.upstream.region as string,
   }));
-  out.push(decryptViaS3(`${sidPrefix}UpstreamDecrypt`, located, account));
+  out.push(...decryptViaS3Statements(`${sidPrefix}UpstreamDecrypt`, located, account));
   return out;
 }
 
@@ -180,7 +180,7 @@ export class Collaboration extends Construct {
     if (downstream.length > 0) {
       const buses = downstream.map((d) => `arn:aws:events:${d.region}:${d.account}:event-bus/default`);
       const forwarder = new IamRole(this, "forward-role", {
-        name: naming.name("forward-role", 64),
+        name: naming.accountWideName("forward-role", 64),
         assumeRolePolicy: assumeRolePolicy("events.amazonaws.com"),
         tags,
       });

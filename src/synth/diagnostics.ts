@@ -26,6 +26,7 @@ import {
 import type {
   AlarmNodeModel,
   CompositeAlarmNodeModel,
+  ExternalAlarmNodeModel,
   DataNodeModel,
   FlowModel,
   MetricStatModel,
@@ -118,6 +119,7 @@ export class Diagnostics extends Construct {
           const named = model.nodes[alarm];
           if (named?.kind === "alarm") return [metricAlarms[alarm] as CloudwatchMetricAlarm];
           if (named?.kind === "compositeAlarm") return [create(named)];
+          if (named?.kind === "externalAlarm") this.requireSameAccount(node, named);
           return []; // an external alarm: it exists already
         },
       );
@@ -184,9 +186,30 @@ export class Diagnostics extends Construct {
     return new CloudwatchMetricAlarm(this, `alarm-${node.id}`, { ...base, metricQuery: queries });
   }
 
+  /**
+   * A metric of another account than the application's: in a module the application's own account is
+   * the caller's (a token), so its metrics carry no account id and follow the module.
+   */
   private otherAccount(stat: MetricStatModel): boolean {
     const account = stat.metric.account;
-    return account !== undefined && account !== this.props.naming.account;
+    return account !== undefined && account !== this.props.model.application.account;
+  }
+
+  /**
+   * CloudWatch evaluates a composite alarm's rule only over alarms of its own account and region: a
+   * rule that names another's cannot be deployed (the alarm would never leave INSUFFICIENT_DATA).
+   *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Composite_Alarm.html
+   */
+  private requireSameAccount(node: CompositeAlarmNodeModel, named: ExternalAlarmNodeModel): void {
+    const app = this.props.model.application;
+    if (named.account === app.account && named.region === app.region) return;
+    throw new SynthError(
+      `composite alarm "${node.id}", rule: alarm "${named.id}" (${named.alarmName}) is in account ${named.account}, ` +
+        `region ${named.region}; a CloudWatch composite alarm can only name alarms of its own account and region ` +
+        `(${app.account}, ${app.region}). Use "${named.id}" as a data input instead (its state changes arrive as forwarded events), ` +
+        `or create the composite alarm in that account.`,
+    );
   }
 
   private metricQuery(id: string, stat: MetricStatModel): CloudwatchMetricAlarmMetricQuery {

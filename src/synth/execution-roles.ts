@@ -4,11 +4,14 @@
  * each role's inline policy once, with the flow's user `permissions` added verbatim.
  */
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import type { Engine, FlowModel } from "../flow/model/flow-model";
-import { Construct } from "./cdktf";
+import { Construct, type TerraformResource } from "./cdktf";
 import type { Naming } from "./naming";
-import { assumeRolePolicy, policyDocument, type Statement } from "./policy";
+import { trustPolicy, type Statement } from "./policy";
+import { layoutPolicies } from "./policy-quota";
 
 export type RoleName = "router" | "glue" | "emr";
 
@@ -34,6 +37,7 @@ export class ExecutionRoles extends Construct {
   readonly roles: Partial<Record<RoleName, IamRole>> = {};
   private readonly statements = new Map<RoleName, Statement[]>();
   private finalized = false;
+  private readonly policies: Partial<Record<RoleName, TerraformResource[]>> = {};
 
   constructor(
     scope: Construct,
@@ -47,8 +51,8 @@ export class ExecutionRoles extends Construct {
     }
     for (const role of [...used].sort()) {
       this.roles[role] = new IamRole(this, role, {
-        name: props.naming.name(`${role}-role`, 64),
-        assumeRolePolicy: assumeRolePolicy(...SERVICE[role]),
+        name: props.naming.accountWideName(`${role}-role`, 64),
+        assumeRolePolicy: trustPolicy(SERVICE[role], props.naming.account),
         tags: props.naming.tags(),
       });
       this.statements.set(role, []);
@@ -90,17 +94,43 @@ export class ExecutionRoles extends Construct {
     return this.statements.get(role) ?? [];
   }
 
-  /** Renders one inline policy per role; call once, after every component has granted. */
+  /**
+   * Renders each role's permissions, call once after every component has granted: one inline policy
+   * while it fits IAM's quota, else managed policies attached to the role (policy-quota.ts).
+   */
   finalize(): void {
     this.finalized = true;
     for (const [role, statements] of this.statements) {
       if (statements.length === 0) continue;
-      new IamRolePolicy(this, `${role}-policy`, {
-        name: this.props.naming.name(`${role}-policy`, 128),
-        role: this.role(role).id,
-        policy: policyDocument(uniqueSids(statements)),
+      const layout = layoutPolicies(role, uniqueSids(statements));
+      if (layout.kind === "inline") {
+        this.policies[role] = [
+          new IamRolePolicy(this, `${role}-policy`, {
+            name: this.props.naming.name(`${role}-policy`, 128),
+            role: this.role(role).id,
+            policy: layout.document,
+          }),
+        ];
+        continue;
+      }
+      this.policies[role] = layout.documents.map((document, i) => {
+        const policy = new IamPolicy(this, `${role}-policy-${i + 1}`, {
+          name: this.props.naming.accountWideName(`${role}-policy-${i + 1}`, 128),
+          description: `Sluice ${this.props.naming.app}: permissions of the ${role} role, part ${i + 1} of ${layout.documents.length}`,
+          policy: document,
+          tags: this.props.naming.tags(),
+        });
+        return new IamRolePolicyAttachment(this, `${role}-policy-${i + 1}-attachment`, {
+          role: this.role(role).name,
+          policyArn: policy.arn,
+        });
       });
     }
+  }
+
+  /** The resources that grant a role its permissions (for `depends_on`): after finalize. */
+  policiesOf(role: RoleName): readonly TerraformResource[] {
+    return this.policies[role] ?? [];
   }
 }
 

@@ -8,8 +8,14 @@ import type {
   GlueTableNodeModel,
   S3DatasetNodeModel,
 } from "../flow/model/flow-model";
-import { boundedName, resourceNames } from "../flow/model/resource-names";
-import { Fn, Token } from "./cdktf";
+import { createHash } from "node:crypto";
+import {
+  boundedName,
+  resourceNames,
+  STORAGE_BUCKET_HEAD,
+  STORAGE_BUCKET_MAX,
+} from "../flow/model/resource-names";
+import { Fn, Op, Token } from "./cdktf";
 
 export class Naming {
   readonly app: string;
@@ -37,17 +43,40 @@ export class Naming {
 
   /**
    * The storage bucket: a global namespace, so account and region are part of it (63 chars). In a
-   * module they are known only at plan time (tokens), so Terraform cuts the name instead.
+   * module they are known only at plan time (tokens), so Terraform computes the same name as
+   * `resourceNames.storageBucket` (a too-long name is cut and ends in a SHA-1 digest of the whole).
    */
   get bucket(): string {
     if (Token.isUnresolved(this.account) || Token.isUnresolved(this.region)) {
-      return Fn.substr(`${this.app}-${this.account}-${this.region}`, 0, 63);
+      const full = Fn.join("-", [this.app, this.account, this.region]);
+      return Token.asString(
+        Fn.conditional(
+          Op.lte(Fn.lengthOf(full), STORAGE_BUCKET_MAX),
+          full,
+          Fn.join("-", [Fn.substr(full, 0, STORAGE_BUCKET_HEAD), Fn.substr(Fn.sha1(full), 0, 8)]),
+        ),
+      );
     }
     return resourceNames.storageBucket(this.app, this.account, this.region);
   }
 
   get names(): typeof resourceNames {
     return resourceNames;
+  }
+
+  /**
+   * A name in an account-wide namespace (IAM roles, instance profiles, managed policies):
+   * `<app>-<what>-<6 hex>`, the digits the SHA-1 of `<region>/<environment>`, so that two regions or
+   * two environments of one application in one account never share it. Within `max` characters.
+   */
+  accountWideName(what: string, max: number): string {
+    const head = boundedName([this.app, what], max - 7);
+    if (Token.isUnresolved(this.region) || Token.isUnresolved(this.environment)) {
+      return Token.asString(
+        Fn.join("-", [head, Fn.substr(Fn.sha1(Fn.join("/", [this.region, this.environment])), 0, 6)]),
+      );
+    }
+    return `${head}-${createHash("sha1").update(`${this.region}/${this.environment}`).digest("hex").slice(0, 6)}`;
   }
 
   /** `<app>-<what>` within `max` characters. */

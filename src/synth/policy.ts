@@ -26,6 +26,16 @@ export function policyDocument(statements: readonly Statement[]): string {
 
 /** Trust policy letting an AWS service assume a role. */
 export function assumeRolePolicy(...services: string[]): string {
+  return trustPolicy(services);
+}
+
+/**
+ * A role's trust policy for `services`; with `sourceAccount`, only on behalf of that account
+ * (`aws:SourceAccount`, against the confused deputy). EC2 sets no source account: never pass one for it.
+ *
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function trustPolicy(services: readonly string[], sourceAccount?: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -33,6 +43,9 @@ export function assumeRolePolicy(...services: string[]): string {
         Effect: "Allow",
         Principal: { Service: services.length === 1 ? services[0] : services },
         Action: "sts:AssumeRole",
+        ...(sourceAccount === undefined
+          ? {}
+          : { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } }),
       },
     ],
   });
@@ -87,19 +100,55 @@ export function logsKeyStatement(
  * buckets and prefixes (the SSE-KMS encryption context is the object's ARN, or the bucket's with S3
  * Bucket Keys). The key's own policy must still admit this account.
  */
+/** Locations per decrypt-through-S3 statement: a role of many inputs can then be split into managed policies. */
+const DECRYPT_LOCATIONS_PER_STATEMENT = 4;
+
+/**
+ * `decryptViaS3` over any number of locations, a few per statement (sids `<sid>`, `<sid>2`, …), so that
+ * no single statement outgrows an IAM managed policy (policy-quota.ts).
+ */
+export function decryptViaS3Statements(
+  sid: string,
+  locations: Parameters<typeof decryptViaS3>[1],
+  account: string,
+): Statement[] {
+  const out: Statement[] = [];
+  for (let i = 0; i < locations.length; i += DECRYPT_LOCATIONS_PER_STATEMENT) {
+    const n = i / DECRYPT_LOCATIONS_PER_STATEMENT;
+    out.push(
+      decryptViaS3(
+        `${sid}${n === 0 ? "" : n + 1}`,
+        locations.slice(i, i + DECRYPT_LOCATIONS_PER_STATEMENT),
+        account,
+      ),
+    );
+  }
+  return out;
+}
+
 export function decryptViaS3(
   sid: string,
-  locations: readonly { bucket: string; keyPrefix?: string; prefix: string; region: string }[],
+  locations: readonly {
+    bucket: string;
+    keyPrefix?: string;
+    prefix: string;
+    region: string;
+    account?: string;
+  }[],
   account: string,
 ): Statement {
   const arns = locations.flatMap((l) => [
     `arn:aws:s3:::${l.bucket}`,
     `arn:aws:s3:::${l.bucket}/${l.keyPrefix ?? (l.prefix === "" ? "" : `${l.prefix}/`)}*`,
   ]);
+  // The keys of the data's own account and region only (where a location says its account).
+  const keys = locations.every((l) => l.account !== undefined)
+    ? [...new Set(locations.map((l) => `arn:aws:kms:${l.region}:${l.account as string}:key/*`))]
+    : ["*"];
   return {
     sid,
     actions: ["kms:Decrypt"],
-    resources: ["*"],
+    resources: keys,
     conditions: {
       StringEquals: {
         "kms:ViaService": [...new Set(locations.map((l) => `s3.${l.region}.amazonaws.com`))],

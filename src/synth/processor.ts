@@ -20,6 +20,7 @@
  * when that account forwards them (a cross-account EventBridge rule and a bus policy on this side).
  * The data nodes' own partitions need no rule: the router pushes their signals itself.
  */
+import { CloudwatchEventPermission } from "@cdktf/provider-aws/lib/cloudwatch-event-permission";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -27,11 +28,23 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { canonicalJson } from "../flow/model/canonical-json";
+import {
+  ASSETS_PREFIX,
+  BINDINGS_KEY,
+  COMPLETION_MARKER,
+  HANDLER_FILE,
+  INTERNAL_DATA_PREFIX,
+  LAMBDA_HANDLER,
+  MODEL_FILE,
+  ROUTER_ENV,
+  USER_CODE_FILE,
+} from "../flow/model/deployment-contract";
 import type {
   DatasetBindingModel,
   Engine,
@@ -41,15 +54,14 @@ import type {
   S3DatasetNodeModel,
   UpstreamDataNodeModel,
 } from "../flow/model/flow-model";
-import { resourceNames, shortHash, upstreamBucket } from "../flow/model/resource-names";
+import { boundedName, resourceNames, shortHash, upstreamBucket } from "../flow/model/resource-names";
 import { parseSchedule } from "../flow/model/schedule";
 import type { BatchCompute } from "./batch-compute";
 import { defaultBundleDir } from "./bundle-dir";
-import { App, AssetType, Construct, TerraformAsset, TerraformStack, Token } from "./cdktf";
-import { COMPLETION_MARKER } from "./collaboration";
+import { App, AssetType, Construct, Fn, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import { DATASETS_LOCAL, type Naming } from "./naming";
-import { decryptViaS3, keyPolicy, logsKeyStatement, type Statement } from "./policy";
+import { decryptViaS3Statements, keyPolicy, logsKeyStatement, type Statement } from "./policy";
 import type { RoutingTable } from "./routing-table";
 import type { Storage } from "./storage";
 import { SynthError } from "./synth-error";
@@ -85,10 +97,13 @@ export interface ProcessorProps {
 }
 
 /** Files of the runtime bundle packed beside the route table and the user code. */
-export const BUNDLE_FILES: readonly string[] = ["index.js", "index.js.map", "index.js.LEGAL.txt"];
-/** Names the router reads (handler.ts MODEL_FILE / USER_CODE_FILE). */
-export const MODEL_FILE = "flow-model.json";
-export const USER_CODE_FILE = "user-code.js";
+export const BUNDLE_FILES: readonly string[] = [
+  HANDLER_FILE,
+  `${HANDLER_FILE}.map`,
+  `${HANDLER_FILE}.LEGAL.txt`,
+];
+/** Names the router reads (the deployment contract's). */
+export { MODEL_FILE, USER_CODE_FILE };
 
 /** Catalog changes that add partitions: the only ones the router acts on (glue-catalog.ts). */
 export const GLUE_PARTITION_CHANGES: readonly string[] = ["BatchCreatePartition", "CreatePartition"];
@@ -129,6 +144,8 @@ export class Processor extends Construct {
   /** Module references bundled into user-code.js. */
   readonly userCode: readonly UserCodeRef[];
   readonly functionName: string;
+  /** The environment's bindings object, which the router reads at cold start. */
+  readonly bindings: S3Object;
 
   private readonly props: ProcessorProps;
   private readonly sizing: CheckedSizing;
@@ -145,9 +162,9 @@ export class Processor extends Construct {
 
     // ---------------------------------------------------------------- code
     const bundleDir = props.bundleDir ?? defaultBundleDir();
-    if (!existsSync(join(bundleDir, "index.js"))) {
+    if (!existsSync(join(bundleDir, HANDLER_FILE))) {
       throw new SynthError(
-        `the prebuilt runtime bundle is missing: no index.js in ${bundleDir}. Run \`npm run build\` to build it.`,
+        `the prebuilt runtime bundle is missing: no ${HANDLER_FILE} in ${bundleDir}. Run \`npm run build\` to build it.`,
       );
     }
     const userCode = bundleUserCode(model, props.root);
@@ -183,6 +200,18 @@ export class Processor extends Construct {
       tags,
     });
 
+    // ---------------------------------------------------------------- bindings
+    this.bindings = new S3Object(this, "bindings", {
+      bucket: storage.bucket.id,
+      key: BINDINGS_KEY,
+      content: this.bindingsContent(),
+      contentType: "application/json",
+      serverSideEncryption: "aws:kms",
+      kmsKeyId: storage.key.arn,
+      bucketKeyEnabled: true,
+      tags,
+    });
+
     // ---------------------------------------------------------------- function
     const logGroupName = `/aws/lambda/${this.functionName}`;
     this.logKey = new KmsKey(this, "log-key", {
@@ -204,7 +233,7 @@ export class Processor extends Construct {
       description: `Sluice router of ${app}: routes events to the flow's nodes and runs their compute`,
       runtime: "nodejs22.x",
       architectures: ["arm64"],
-      handler: "index.handler",
+      handler: LAMBDA_HANDLER,
       role: roles.role("router").arn,
       filename: this.asset.path,
       sourceCodeHash: this.asset.assetHash,
@@ -234,20 +263,34 @@ export class Processor extends Construct {
     for (const statement of this.routerStatements()) roles.grant("router", statement);
   }
 
+  /**
+   * The bindings object (`RouterBindings`): the environment's dataset bindings (the module's
+   * `local.datasets`, or the environment's literals) and the Glue tables' locations from the catalog.
+   */
+  private bindingsContent(): string {
+    const { naming, batchCompute, model, datasets } = this.props;
+    const datasetsExpr = naming.datasetsFromVariable
+      ? `local.${DATASETS_LOCAL}`
+      : `jsondecode(${hclString(JSON.stringify(datasetLocations(model, datasets)))})`;
+    const tables = Object.entries(sortKeys(batchCompute.tableLocations))
+      .map(([id, location]) => `${hclString(id)} = ${location.replace(/^\$\{([\s\S]*)\}$/, "$1")}`)
+      .join(", ");
+    return `\${jsonencode({ datasets = ${datasetsExpr}, tableLocations = { ${tables} } })}`;
+  }
+
   /** The router's environment (RouterEnvironment of the handler), keys sorted. */
   private environmentVariables(): Record<string, string> {
     const { naming, storage, batchCompute } = this.props;
     const variables: Record<string, string> = {
       ...batchCompute.routerEnvironment,
-      SLUICE_TABLE: this.props.routingTable.table.name,
-      SLUICE_BUCKET: storage.bucket.bucket,
-      SLUICE_ENV: naming.environment,
-      SLUICE_DLQ_URL: this.deadLetterQueue.url,
-      SLUICE_INTERNAL_QUEUE_URL: this.internalQueue.url,
-      SLUICE_DATASETS: naming.datasetsFromVariable
-        ? `\${jsonencode(local.${DATASETS_LOCAL})}`
-        : JSON.stringify(datasetLocations(this.props.model, this.props.datasets)),
-      SLUICE_TABLE_LOCATIONS: JSON.stringify(sortKeys(batchCompute.tableLocations)),
+      [ROUTER_ENV.SLUICE_TABLE]: this.props.routingTable.table.name,
+      [ROUTER_ENV.SLUICE_BUCKET]: storage.bucket.bucket,
+      [ROUTER_ENV.SLUICE_ENV]: naming.environment,
+      [ROUTER_ENV.SLUICE_DLQ_URL]: this.deadLetterQueue.url,
+      [ROUTER_ENV.SLUICE_INTERNAL_QUEUE_URL]: this.internalQueue.url,
+      // Bindings and table locations grow with the flow: an object of their own, read at cold start.
+      [ROUTER_ENV.SLUICE_BINDINGS]: `s3://${storage.bucket.bucket}/${BINDINGS_KEY}`,
+      [ROUTER_ENV.SLUICE_BINDINGS_SHA256]: Fn.sha256(this.bindings.content),
     };
     const sorted = sortKeys(variables);
     const known = Object.entries(sorted)
@@ -273,22 +316,32 @@ export class Processor extends Construct {
 
     for (const node of nodes) {
       if (node.kind === "s3Dataset") {
-        const { bucket, prefix, keyPrefix } = naming.datasetsFromVariable
+        const { bucket, prefix } = naming.datasetsFromVariable
           ? naming.s3Location(node)
-          : { ...boundLocation(node, this.props.datasets[node.id]), keyPrefix: undefined };
+          : boundLocation(node, this.props.datasets[node.id]);
+        // With a completion marker, only the marker's arrival means anything: data files never
+        // invoke the router. Without one, every object is the partition's arrival.
+        const keyPrefix = naming.datasetsFromVariable
+          ? naming.s3Location(node).keyPrefix
+          : prefix === ""
+            ? ""
+            : `${prefix}/`;
+        const keys: unknown[] =
+          node.completion === null
+            ? keyPrefix === ""
+              ? []
+              : [{ prefix: keyPrefix }]
+            : [`${keyPrefix}${node.completion}`, { wildcard: `${keyPrefix}*/${node.completion}` }];
         this.addRule(`rule-s3-${node.id}`, naming.name(`s3-${node.id}`), "s3Dataset", node.id, {
-          description: `Objects created under s3://${bucket}/${prefix} (s3Dataset ${node.id})`,
+          description: `${node.completion === null ? "Objects" : `${node.completion} markers`} created under s3://${bucket}/${prefix} (s3Dataset ${node.id})`,
           eventPattern: {
             source: ["aws.s3"],
             "detail-type": ["Object Created"],
+            ...this.accountOf(node),
             detail: {
               bucket: { name: [bucket] },
               // In a module the prefix is the caller's: an empty one matches every key.
-              ...(keyPrefix !== undefined
-                ? { object: { key: [{ prefix: keyPrefix }] } }
-                : prefix === ""
-                  ? {}
-                  : { object: { key: [{ prefix: `${prefix}/` }] } }),
+              ...(keys.length > 0 ? { object: { key: keys } } : {}),
             },
           },
         });
@@ -301,6 +354,7 @@ export class Processor extends Construct {
           eventPattern: {
             source: ["aws.glue"],
             "detail-type": ["Glue Data Catalog Table State Change"],
+            ...this.accountOf(node),
             // The catalog keeps names in lower case and says so in its events.
             detail: {
               databaseName: [lowerDatabase],
@@ -332,7 +386,7 @@ export class Processor extends Construct {
           source: ["aws.cloudwatch"],
           "detail-type": ["CloudWatch Alarm State Change"],
           // Another account's alarm arrives (forwarded) with that account in the envelope.
-          ...(node.kind === "externalAlarm" ? { account: [node.account] } : {}),
+          account: [node.kind === "externalAlarm" ? node.account : naming.account],
           detail: { alarmName: [node.alarmName] },
         },
       });
@@ -388,6 +442,7 @@ export class Processor extends Construct {
         eventPattern: {
           source: ["aws.glue"],
           "detail-type": ["Glue Job State Change"],
+          account: [naming.account],
           detail: { jobName: jobNames.length > 0 ? jobNames : [{ prefix: `${app}-glue-` }] },
         },
       });
@@ -399,6 +454,7 @@ export class Processor extends Construct {
         eventPattern: {
           source: ["aws.athena"],
           "detail-type": ["Athena Query State Change"],
+          account: [naming.account],
           detail: { workgroupName: [workgroup] },
         },
       });
@@ -409,6 +465,7 @@ export class Processor extends Construct {
         eventPattern: {
           source: ["aws.emr"],
           "detail-type": ["EMR Step Status Change"],
+          account: [naming.account],
           // The EMR dispatcher names every step "sluice-<execution>-<target>-<attempt>".
           detail: { name: [{ prefix: "sluice-" }] },
         },
@@ -426,16 +483,70 @@ export class Processor extends Construct {
           eventPattern: {
             source: ["aws.emr-serverless"],
             "detail-type": ["EMR Serverless Job Run State Change"],
+            account: [naming.account],
             ...(application === undefined ? {} : { detail: { applicationId: [application] } }),
           },
         },
       );
     }
 
+    this.admitForeignSources(nodes);
+
     this.addRule("rule-sweeper", resourceNames.sweeperRule(app), "sweeper", undefined, {
       description: `Sweeper of ${app}: missed events, timeouts, retries`,
       scheduleExpression: this.sizing.sweeperSchedule,
     });
+  }
+
+  /**
+   * Events of another account reach this account's default bus only when that account forwards them
+   * and this bus admits it: one bus permission per account that owns a triggering s3Dataset, glueTable
+   * or external alarm (as the flow declares it, or as the environment binds it; a module's caller who
+   * binds a dataset to yet another account admits that account itself). Imported upstream nodes are
+   * admitted by the collaboration component.
+   */
+  private admitForeignSources(nodes: readonly NodeModel[]): void {
+    const { naming, model } = this.props;
+    const own = model.application.account;
+    const triggering = new Set<string>();
+    for (const node of nodes) {
+      if (node.kind !== "data") continue;
+      for (const input of node.inputs) if (!input.reference) triggering.add(input.node);
+    }
+    const accounts = new Set<string>();
+    for (const node of nodes) {
+      if (!triggering.has(node.id)) continue;
+      if (node.kind === "s3Dataset" || node.kind === "glueTable" || node.kind === "externalAlarm") {
+        const bound = naming.datasetsFromVariable ? undefined : this.props.datasets[node.id]?.account;
+        const account = bound ?? node.account;
+        if (account !== own) accounts.add(account);
+      }
+    }
+    for (const account of [...accounts].sort()) {
+      new CloudwatchEventPermission(this, `bus-permission-${account}`, {
+        principal: account,
+        statementId: boundedName([naming.app, "source", account], 64),
+        eventBusName: "default",
+      });
+    }
+  }
+
+  /**
+   * The `account` filter of a dataset's rule: the account its events come from (the bucket's or the
+   * catalog's owner), so that a forwarded event of another account never passes for this one.
+   */
+  private accountOf(node: S3DatasetNodeModel | GlueTableNodeModel): { account: string[] } {
+    const { naming } = this.props;
+    if (naming.datasetsFromVariable) {
+      return {
+        account: [
+          node.kind === "s3Dataset"
+            ? naming.s3Location(node).account
+            : naming.glueTableLocation(node).account,
+        ],
+      };
+    }
+    return { account: [this.props.datasets[node.id]?.account ?? node.account] };
   }
 
   private addRule(
@@ -491,14 +602,16 @@ export class Processor extends Construct {
       {
         sid: "InternalData",
         actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-        resources: [`${bucketArn}/internal_data/*`],
+        resources: [`${bucketArn}/${INTERNAL_DATA_PREFIX}*`],
       },
-      { sid: "Assets", actions: ["s3:GetObject"], resources: [`${bucketArn}/assets/*`] },
+      { sid: "Assets", actions: ["s3:GetObject"], resources: [`${bucketArn}/${ASSETS_PREFIX}*`] },
+      // The environment's bindings, read once at cold start.
+      { sid: "Bindings", actions: ["s3:GetObject"], resources: [`${bucketArn}/${BINDINGS_KEY}`] },
       {
         sid: "ListOwnBucket",
         actions: ["s3:ListBucket"],
         resources: [bucketArn],
-        conditions: { StringLike: { "s3:prefix": ["internal_data/*", "assets/*"] } },
+        conditions: { StringLike: { "s3:prefix": [`${INTERNAL_DATA_PREFIX}*`, `${ASSETS_PREFIX}*`] } },
       },
       {
         sid: "DataKey",
@@ -580,7 +693,7 @@ export class Processor extends Construct {
       .filter((n): n is S3DatasetNodeModel => n.kind === "s3Dataset");
     if (naming.datasetsFromVariable && datasets.length > 0) {
       const located = datasets.map((n) => naming.s3Location(n));
-      statements.push(decryptViaS3("ReadDatasetsDecryptViaS3", located, naming.account));
+      statements.push(...decryptViaS3Statements("ReadDatasetsDecryptViaS3", located, naming.account));
     }
     return statements;
   }
@@ -718,6 +831,11 @@ function logKeyPolicy(naming: Naming, logGroupName: string): string {
   return keyPolicy(naming.account, [
     logsKeyStatement("CloudWatchLogsOfTheRouter", naming.account, naming.region, logGroupName),
   ]);
+}
+
+/** A string literal of HCL (JSON's escapes, and `$${` / `%%{` so that nothing is a template). */
+function hclString(text: string): string {
+  return JSON.stringify(text).replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
 }
 
 function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {

@@ -10,13 +10,21 @@ import { BINDING_FIELDS, SORTED_DATA_FORMATS } from "../flow/model/dataset-bindi
 import type { FlowModel } from "../flow/model/flow-model";
 import { BatchCompute } from "./batch-compute";
 import { Collaboration, downstreamBucketStatements, MANIFEST_KEY } from "./collaboration";
-import { S3Backend, TerraformOutput, TerraformStack, TerraformVariable, type Construct } from "./cdktf";
+import {
+  dependable,
+  S3Backend,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+  type Construct,
+} from "./cdktf";
 import { Diagnostics } from "./diagnostics";
 import { ExecutionRoles } from "./execution-roles";
 import { DATASETS_LOCAL, DATASETS_VARIABLE, KEY_PREFIXES_LOCAL, Naming, datasetRef } from "./naming";
 import { Processor, type ProcessorSizing } from "./processor";
 import { RoutingTable } from "./routing-table";
 import { Storage } from "./storage";
+import { GlueTableLocations } from "./table-locations";
 import { SynthError } from "./synth-error";
 
 /** What synth needs of an Application (structural, so tests can pass a built model too). */
@@ -139,11 +147,13 @@ export class SluiceStack extends TerraformStack {
       deletionProtection: !(props.disposable ?? false),
     });
     this.roles = new ExecutionRoles(this, "roles", { model: this.model, naming });
+    const tables = new GlueTableLocations(this, "tables", { model: this.model, naming });
     this.batchCompute = new BatchCompute(this, "batch", {
       model: this.model,
       naming,
       storage: this.storage,
       roles: this.roles,
+      tables,
       ...(props.bundleDir ? { bundleDir: props.bundleDir } : {}),
     });
     this.processor = new Processor(this, "processor", {
@@ -173,6 +183,10 @@ export class SluiceStack extends TerraformStack {
       roles: this.roles,
     });
     this.roles.finalize();
+    // The function must not start before its role may do anything (its first invocation would fail).
+    this.processor.function.dependsOn = [...this.roles.policiesOf("router"), this.processor.bindings].map(
+      (r) => dependable(r),
+    );
     new TerraformOutput(this, "manifest", {
       value: collaboration.manifest.content,
       description: `The FlowModel published to ${MANIFEST_KEY} for downstream applications`,
@@ -219,7 +233,11 @@ export class SluiceStack extends TerraformStack {
       }
       if (own && this.moduleLocation) expressions[id] = this.moduleLocation;
     }
-    if (Object.keys(flow).length === 0) return;
+    if (Object.keys(flow).length === 0) {
+      // No external dataset: no variable, but the router's bindings still read `local.datasets`.
+      this.addOverride("locals", { [DATASETS_LOCAL]: {} });
+      return;
+    }
     const formats = SORTED_DATA_FORMATS;
     new TerraformVariable(this, DATASETS_VARIABLE, {
       type: `map(object({ ${BINDING_FIELDS.map((f) => `${variableField(f)} = optional(string)`).join(", ")} }))`,

@@ -106,13 +106,31 @@ export class Storage extends Construct {
             Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
             Condition: { Bool: { "aws:SecureTransport": "false" } },
           },
+          // An upload that asks for other encryption, or another key, is refused; one that asks for
+          // none gets the bucket's default (this key). Requiring the header instead (…IfExists) would
+          // refuse every writer that relies on default encryption: Spark's, the router's markers.
           {
             Sid: "DenyUnencryptedObjectUploads",
             Effect: "Deny",
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${this.bucket.arn}/*`,
-            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            // Null false: the header is there (a negated operator alone is true when it is absent).
+            Condition: {
+              StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+              Null: { "s3:x-amz-server-side-encryption": "false" },
+            },
+          },
+          {
+            Sid: "DenyOtherKmsKeys",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${this.bucket.arn}/*`,
+            Condition: {
+              StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.key.arn },
+              Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
+            },
           },
           ...(props.bucketPolicyStatements?.(this.bucket.arn) ?? []),
         ],

@@ -1,7 +1,11 @@
 /** The flow of the design brief, verbatim, used by several suites. */
 import { Application, dim, range, link, map, sparkSql, pySpark, inline, anyOf } from "sluice";
 
-export function briefApp(): Application {
+/**
+ * `upstream`: where the upstream_health alarm is. The brief puts it in another account and region, which
+ * a CloudWatch composite alarm cannot name (synth refuses it); synth tests pass the application's own.
+ */
+export function briefApp(upstream = { account: "222233334444", region: "us-west-2" }): Application {
   const app = new Application("adpd-pipeline", { account: "111122223333", region: "us-east-1" });
   app.environment("prod", {
     account: "999988887777",
@@ -26,11 +30,7 @@ export function briefApp(): Application {
   });
   const daily = app.timer("daily", "rate(1 day)", { dimension: "day" });
   app.externalMetric("lambda_errors", { namespace: "AWS/Lambda", subDimensions: { FunctionName: "ingest" } });
-  const upstream = app.externalAlarm("upstream_health", {
-    account: "222233334444",
-    region: "us-west-2",
-    alarmName: "foo-availability",
-  });
+  const upstreamAlarm = app.externalAlarm("upstream_health", { ...upstream, alarmName: "foo-availability" });
   const joined = app.data("joined", {
     inputs: [daily, events, customers.ref().rangeCheck()],
     links: [link(customers.dim("region_id"), map({ NA: 1, EU: 2, JP: 3 }), events.dim("region"))],
@@ -50,7 +50,9 @@ export function briefApp(): Application {
     threshold: 1,
     comparison: "GreaterThanOrEqualToThreshold",
   });
-  const monitor = app.compositeAlarm("monitor", { rule: anyOf(failures.is("ALARM"), upstream.is("ALARM")) });
+  const monitor = app.compositeAlarm("monitor", {
+    rule: anyOf(failures.is("ALARM"), upstreamAlarm.is("ALARM")),
+  });
   app.data("on_alarm", { inputs: [monitor.is("ALARM")], compute: inline("handlers/page.ts#page") });
   return app;
 }

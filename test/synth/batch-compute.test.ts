@@ -15,9 +15,10 @@ import {
   WILDCARD_STATEMENTS,
 } from "../../src/synth/batch-compute";
 import type { App } from "../../src/synth/cdktf";
+import { BINDINGS_KEY } from "../../src/flow/model/deployment-contract";
 import { MANIFEST_KEY } from "../../src/synth/collaboration";
 import { SynthError } from "../../src/synth/synth-error";
-import { policy, synth, type Synthesized } from "./support";
+import { accountWide, policy, synth, type Synthesized } from "./support";
 
 const ACCOUNT = "111122223333";
 const REGION = "us-east-1";
@@ -248,7 +249,7 @@ function routerEnv(s: Synthesized): Record<string, string> {
 describe("resources per engine", () => {
   test("Glue flow: driver object, Glue jobs, security configuration; no Athena, no EMR", () => {
     const s = glue();
-    expect(objectKeys(s)).toEqual([DRIVER_SCRIPT_KEY, MANIFEST_KEY]);
+    expect(objectKeys(s)).toEqual([DRIVER_SCRIPT_KEY, BINDINGS_KEY, MANIFEST_KEY]);
     expect(Object.keys(s.resources("aws_glue_job"))).toHaveLength(3);
     expect(Object.keys(s.resources("aws_glue_security_configuration"))).toHaveLength(1);
     expect(s.resources("aws_athena_workgroup")).toEqual({});
@@ -278,17 +279,24 @@ describe("resources per engine", () => {
   test("EMR flow: a service role with the EMR managed policy and an instance profile", () => {
     const s = emr();
     const roles = Object.values(s.resources("aws_iam_role")).map((r) => r.name);
-    expect(roles).toEqual(expect.arrayContaining(["emr-app-emr-service-role", "emr-app-emr-instance-role"]));
+    expect(roles).toEqual(
+      expect.arrayContaining([
+        accountWide("emr-app", "emr-service-role"),
+        accountWide("emr-app", "emr-instance-role"),
+      ]),
+    );
     expect(s.only("aws_iam_role_policy_attachment").policy_arn).toBe(
       "arn:aws:iam::aws:policy/service-role/AmazonEMRServicePolicy_v2",
     );
-    expect(s.only("aws_iam_instance_profile")).toMatchObject({ name: "emr-app-emr-instance-profile" });
+    expect(s.only("aws_iam_instance_profile")).toMatchObject({
+      name: accountWide("emr-app", "emr-instance-profile"),
+    });
     expect(s.resources("aws_emrserverless_application")).toEqual({});
   });
 
   test("inline-only flow: no driver, no engines, just the database", () => {
     const s = inlineOnly();
-    expect(objectKeys(s)).toEqual([MANIFEST_KEY]);
+    expect(objectKeys(s)).toEqual([BINDINGS_KEY, MANIFEST_KEY]);
     for (const type of [
       "aws_glue_job",
       "aws_glue_security_configuration",
@@ -375,7 +383,7 @@ describe("Glue", () => {
 
   test("jobs run the driver with the Glue role, the security configuration and Sluice's arguments", () => {
     const s = glue();
-    const roleId = idOf(s, "aws_iam_role", "name", "glue-app-glue-role");
+    const roleId = idOf(s, "aws_iam_role", "name", accountWide("glue-app", "glue-role"));
     const secId = idOf(s, "aws_glue_security_configuration", "name", "glue-app-glue-security");
     for (const job of Object.values(s.resources("aws_glue_job"))) {
       expect(job.command).toEqual({
@@ -690,10 +698,27 @@ describe("Athena", () => {
     expect(() => synth({ app: source(flow("csv")), bundleDir: BUNDLE })).toThrow(/positional/);
   });
 
-  test("tableLocations stays empty: a Glue table's location is the catalog's to know", () => {
+  test("a Glue table's location is the catalog's: read at plan time, into the bindings object, and granted to its readers", () => {
     const s = athena();
-    expect(s.stack.batchCompute.tableLocations).toEqual({});
-    expect(routerEnv(s).SLUICE_TABLE_LOCATIONS).toBe("{}");
+    expect(s.stack.batchCompute.tableLocations).toEqual({
+      customers: "${local.sluice_tables.customers.location}",
+    });
+    expect(routerEnv(s).SLUICE_TABLE_LOCATIONS).toBeUndefined();
+    const table = Object.values(s.json.data?.aws_glue_catalog_table ?? {});
+    expect(table).toHaveLength(1);
+    const bindings = Object.values(s.resources("aws_s3_object")).find((o) => o.key === BINDINGS_KEY);
+    expect(String(bindings?.content)).toContain(
+      'tableLocations = { "customers" = local.sluice_tables.customers.location }',
+    );
+    const reads = statements(s, "athena-app-router-policy").filter((st) =>
+      String(st.Sid).startsWith("BatchAthenaTableData"),
+    );
+    expect(reads.map((st) => st.Action)).toEqual([
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "kms:Decrypt",
+    ]);
   });
 });
 
@@ -703,7 +728,7 @@ describe("EMR", () => {
   test("EMR Serverless: router environment names the application, the execution role and the driver", () => {
     const s = emrs();
     const appId = Object.keys(s.resources("aws_emrserverless_application"))[0];
-    const roleId = idOf(s, "aws_iam_role", "name", "emrs-app-emr-role");
+    const roleId = idOf(s, "aws_iam_role", "name", accountWide("emrs-app", "emr-role"));
     expect(routerEnv(s)).toMatchObject({
       SLUICE_EMR_SERVERLESS_APP_ID: `\${aws_emrserverless_application.${appId}.id}`,
       SLUICE_EMR_EXECUTION_ROLE: `\${aws_iam_role.${roleId}.arn}`,
@@ -723,7 +748,7 @@ describe("EMR", () => {
   test("least privilege: the router runs jobs on the application only and passes the EMR role to EMR Serverless only", () => {
     const s = emrs();
     const appId = Object.keys(s.resources("aws_emrserverless_application"))[0];
-    const roleId = idOf(s, "aws_iam_role", "name", "emrs-app-emr-role");
+    const roleId = idOf(s, "aws_iam_role", "name", accountWide("emrs-app", "emr-role"));
     const router = statements(s, "emrs-app-router-policy");
     const runs = bySid(router, "BatchEmrServerlessJobRuns");
     expect(arr(runs.Resource)).toEqual([
@@ -748,8 +773,8 @@ describe("EMR", () => {
   test("EMR on EC2: router environment and grants (RunJobFlow and ListClusters are the actions without resources)", () => {
     const s = emr();
     const profileId = Object.keys(s.resources("aws_iam_instance_profile"))[0];
-    const serviceId = idOf(s, "aws_iam_role", "name", "emr-app-emr-service-role");
-    const instanceId = idOf(s, "aws_iam_role", "name", "emr-app-emr-instance-role");
+    const serviceId = idOf(s, "aws_iam_role", "name", accountWide("emr-app", "emr-service-role"));
+    const instanceId = idOf(s, "aws_iam_role", "name", accountWide("emr-app", "emr-instance-role"));
     expect(routerEnv(s)).toMatchObject({
       SLUICE_EMR_SERVICE_ROLE: `\${aws_iam_role.${serviceId}.name}`,
       SLUICE_EMR_JOB_FLOW_ROLE: `\${aws_iam_instance_profile.${profileId}.name}`,

@@ -96,7 +96,9 @@ function alarmsApp(): Application {
 let alarms: { s: Synthesized; model: FlowModel } | undefined;
 let brief: { s: Synthesized; model: FlowModel } | undefined;
 const alarmFlow = (): { s: Synthesized; model: FlowModel } => (alarms ??= synthApp(alarmsApp()));
-const briefFlow = (): { s: Synthesized; model: FlowModel } => (brief ??= synthApp(briefApp()));
+/** The brief's flow with its upstream alarm in the application's account: what a composite can name. */
+const deployableBrief = (): Application => briefApp({ account: "111122223333", region: "us-east-1" });
+const briefFlow = (): { s: Synthesized; model: FlowModel } => (brief ??= synthApp(deployableBrief()));
 
 function alarmNamed(s: Synthesized, name: string): [string, Json] {
   const hit = Object.entries(s.resources("aws_cloudwatch_metric_alarm")).find(
@@ -304,14 +306,18 @@ describe("metric alarms", () => {
 // ---------------------------------------------------------------- composite alarms
 
 describe("composite alarms", () => {
-  test("the brief's composite alarm rule is exactly the model's rendered rule (ARN for the other account)", () => {
+  test("a composite alarm that names another account's alarm is a SynthError naming both (the brief as written)", () => {
+    expect(() => synthApp(briefApp())).toThrow(
+      'composite alarm "monitor", rule: alarm "upstream_health" (foo-availability) is in account 222233334444, region us-west-2; a CloudWatch composite alarm can only name alarms of its own account and region (111122223333, us-east-1)',
+    );
+  });
+
+  test("the brief's composite alarm rule is exactly the model's rendered rule", () => {
     const { s, model } = briefFlow();
     const monitor = model.nodes["monitor"] as CompositeAlarmNodeModel;
     const [, c] = compositeNamed(s, monitor.alarmName);
     expect(c.alarm_rule).toBe(monitor.alarmRule);
-    expect(c.alarm_rule).toBe(
-      'ALARM("adpd-pipeline-weekly_failures") OR ALARM("arn:aws:cloudwatch:us-west-2:222233334444:alarm:foo-availability")',
-    );
+    expect(c.alarm_rule).toBe('ALARM("adpd-pipeline-weekly_failures") OR ALARM("foo-availability")');
     const [failuresId] = alarmNamed(s, "adpd-pipeline-weekly_failures");
     // The named alarm exists before the rule that names it; the external alarm is not created here.
     expect(c.depends_on).toEqual([`aws_cloudwatch_metric_alarm.${failuresId}`]);
@@ -500,7 +506,7 @@ describe("dashboard", () => {
   });
 
   test("module mode: region and environment are Terraform values too", () => {
-    const { s } = synthApp(briefApp(), true);
+    const { s } = synthApp(deployableBrief(), true);
     const raw = String(s.only("aws_cloudwatch_dashboard").dashboard_body);
     expect(raw).toContain(", var.environment)");
     expect(raw).toMatch(/, data\.aws_region\.[\w-]+\.region\)/);

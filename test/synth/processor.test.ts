@@ -4,7 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   anyOf,
   Application,
@@ -32,14 +32,16 @@ import {
 } from "../../src/synth/processor";
 import { Token } from "../../src/synth/cdktf";
 import { SynthError } from "../../src/synth/synth-error";
-import { policy, synth, type Synthesized } from "./support";
+import { BINDINGS_KEY } from "../../src/flow/model/deployment-contract";
+import { matchesPattern, type EventPattern } from "../deployment/twin/event-pattern";
+import { accountWide, policy, synth, type Synthesized } from "./support";
 
 // Each synth zips the runtime bundle (about a second); a loaded CI machine needs more than 5 s.
 jest.setTimeout(60_000);
 
 // ---------------------------------------------------------------- fixtures
 
-const VECTORS = resolve(__dirname, "../../../shared/vectors/aws-events");
+import { VECTORS } from "../support/vectors";
 const ACCOUNT = "111122223333";
 const PROD = "999988887777";
 const EVENTS_KEY = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -143,7 +145,8 @@ function fullApp(root: string): Application {
     threshold: 1,
     comparison: "GreaterThanOrEqualToThreshold",
   });
-  const monitor = app.compositeAlarm("monitor", { rule: anyOf(failures.is("ALARM"), upstream.is("ALARM")) });
+  // A composite names alarms of its own account only; another account's alarm is a data input (on_upstream).
+  const monitor = app.compositeAlarm("monitor", { rule: anyOf(failures.is("ALARM")) });
   app.data("on_alarm", {
     inputs: [monitor.is("ALARM")],
     compute: inline("handlers/page.ts#page"),
@@ -154,6 +157,13 @@ function fullApp(root: string): Application {
   });
   app.data("on_upstream", { inputs: [upstream.is("ALARM")], compute: inline("handlers/page.ts#page") });
   return app;
+}
+
+/** The bindings object of a synthesized stack. */
+function bindingsObject(x: Synthesized): Record<string, unknown> {
+  const found = Object.values(x.resources("aws_s3_object")).find((o) => o.key === BINDINGS_KEY);
+  if (!found) throw new Error("no bindings object");
+  return found;
 }
 
 /** A small flow: one dataset, one inline target. */
@@ -216,7 +226,7 @@ type PolicyStatement = ReturnType<typeof policy>["Statement"][number] & {
 };
 
 function routerStatements(s: Synthesized): PolicyStatement[] {
-  const roleRef = ref(s, "aws_iam_role", "id", (r) => String(r.name).endsWith("-router-role"));
+  const roleRef = ref(s, "aws_iam_role", "id", (r) => String(r.name).startsWith("proc-test-router-role-"));
   const docs = Object.values(s.resources("aws_iam_role_policy")).filter((p) => p.role === roleRef);
   expect(docs).toHaveLength(1);
   return policy(docs[0].policy).Statement as PolicyStatement[];
@@ -230,26 +240,12 @@ function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-/** EventBridge pattern matching, for the subset synth writes: exact values, prefixes, nesting. */
+/** EventBridge pattern matching: the deployment twin's faithful matcher. */
 function matches(pat: unknown, value: unknown): boolean {
-  if (Array.isArray(pat)) {
-    const values = Array.isArray(value) ? value : [value];
-    return pat.some((p) =>
-      values.some((v) =>
-        p !== null && typeof p === "object" && "prefix" in p
-          ? typeof v === "string" && v.startsWith(String((p as { prefix: string }).prefix))
-          : p === v,
-      ),
-    );
-  }
-  if (pat !== null && typeof pat === "object") {
-    if (value === null || typeof value !== "object") return false;
-    return Object.entries(pat).every(([k, p]) => matches(p, (value as Record<string, unknown>)[k]));
-  }
-  return pat === value;
+  return matchesPattern(pat as EventPattern, value);
 }
 
-/** A sample event of ../shared/vectors/aws-events, loosely typed so that a test can edit it. */
+/** A sample event of test/fixtures/aws-events, loosely typed so that a test can edit it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- sample JSON edited in place
 type Sample = Record<string, any>;
 
@@ -300,7 +296,9 @@ describe("router function", () => {
     expect(f.runtime).toBe("nodejs22.x");
     expect(f.architectures).toEqual(["arm64"]);
     expect(f.handler).toBe("index.handler");
-    expect(f.role).toBe(ref(s, "aws_iam_role", "arn", (r) => r.name === "proc-test-router-role"));
+    expect(f.role).toBe(
+      ref(s, "aws_iam_role", "arn", (r) => r.name === accountWide("proc-test", "router-role")),
+    );
     expect(f.memory_size).toBe(1024);
     expect(f.timeout).toBe(300);
     expect(f.reserved_concurrent_executions).toBeUndefined();
@@ -357,8 +355,9 @@ describe("router function", () => {
     const vars = (fn(s).environment as { variables: Record<string, string> }).variables;
     expect(Object.keys(vars).sort()).toEqual(
       [
+        "SLUICE_BINDINGS",
+        "SLUICE_BINDINGS_SHA256",
         "SLUICE_BUCKET",
-        "SLUICE_DATASETS",
         "SLUICE_DLQ_URL",
         "SLUICE_DRIVER_SCRIPT",
         "SLUICE_EMR_EXECUTION_ROLE",
@@ -366,10 +365,10 @@ describe("router function", () => {
         "SLUICE_EMR_LOG_URI",
         "SLUICE_EMR_SERVERLESS_APP_ID",
         "SLUICE_EMR_SERVICE_ROLE",
+        "SLUICE_EMR_SUBNET_ID",
         "SLUICE_ENV",
         "SLUICE_INTERNAL_QUEUE_URL",
         "SLUICE_TABLE",
-        "SLUICE_TABLE_LOCATIONS",
       ].sort(),
     );
     expect(vars.SLUICE_TABLE).toBe(ref(s, "aws_dynamodb_table", "name"));
@@ -379,8 +378,14 @@ describe("router function", () => {
     expect(vars.SLUICE_INTERNAL_QUEUE_URL).toBe(
       ref(s, "aws_sqs_queue", "url", (q) => q.name === "proc-test-internal"),
     );
-    expect(JSON.parse(vars.SLUICE_DATASETS)).toEqual({});
-    expect(JSON.parse(vars.SLUICE_TABLE_LOCATIONS)).toEqual(s.stack.batchCompute.tableLocations);
+    // Bindings and table locations are an object of their own (Lambda's environment holds 4 KB).
+    expect(vars.SLUICE_BINDINGS).toBe(`s3://${ref(s, "aws_s3_bucket", "bucket")}/${BINDINGS_KEY}`);
+    expect(vars.SLUICE_BINDINGS_SHA256).toBe(
+      `\${sha256(${ref(s, "aws_s3_object", "content", (o) => o.key === BINDINGS_KEY).slice(2, -1)})}`,
+    );
+    expect(String(bindingsObject(s).content)).toBe(
+      '${jsonencode({ datasets = jsondecode("{}"), tableLocations = { "customers" = local.sluice_tables.customers.location } })}',
+    );
     // Batch compute's variables, as it computed them.
     for (const [k, v] of Object.entries(s.stack.batchCompute.routerEnvironment)) {
       expect(vars[k]).toEqual(Token.isUnresolved(v) ? expect.stringMatching(/\$\{/) : v);
@@ -391,7 +396,9 @@ describe("router function", () => {
     const vars = (fn(prod).environment as { variables: Record<string, string> }).variables;
     expect(vars.SLUICE_ENV).toBe("prod");
     // Every bound field: the router binds them all into its model (format and key included).
-    expect(JSON.parse(vars.SLUICE_DATASETS)).toEqual({
+    const content = String(bindingsObject(prod).content);
+    const json = /jsondecode\(("(?:[^"\\]|\\.)*")\)/.exec(content)?.[1] as string;
+    expect(JSON.parse(JSON.parse(json) as string)).toEqual({
       events: { bucket: "prod-raw", prefix: "landing/events", encryptionKey: "alias/raw-data" },
     });
   });
@@ -399,13 +406,13 @@ describe("router function", () => {
   test("an application without Spark has no engine variables", () => {
     const vars = (fn(small()).environment as { variables: Record<string, string> }).variables;
     expect(Object.keys(vars).sort()).toEqual([
+      "SLUICE_BINDINGS",
+      "SLUICE_BINDINGS_SHA256",
       "SLUICE_BUCKET",
-      "SLUICE_DATASETS",
       "SLUICE_DLQ_URL",
       "SLUICE_ENV",
       "SLUICE_INTERNAL_QUEUE_URL",
       "SLUICE_TABLE",
-      "SLUICE_TABLE_LOCATIONS",
     ]);
   });
 });
@@ -544,24 +551,32 @@ describe("EventBridge rules", () => {
     );
   });
 
-  test("s3Dataset: Object Created in the dataset's bucket under its prefix", () => {
+  test("s3Dataset: its completion markers created in the dataset's bucket under its prefix, by its account", () => {
     expect(pattern(rule(s, "proc-test-s3-events"))).toEqual({
       source: ["aws.s3"],
       "detail-type": ["Object Created"],
-      detail: { bucket: { name: ["raw"] }, object: { key: [{ prefix: "events/" }] } },
+      account: ["444455556666"],
+      detail: {
+        bucket: { name: ["raw"] },
+        object: { key: ["events/_SUCCESS", { wildcard: "events/*/_SUCCESS" }] },
+      },
     });
-    // A dataset at the root of its bucket: every key.
+    // A dataset at the root of its bucket: every completion marker in it.
     expect(pattern(rule(s, "proc-test-s3-whole"))).toEqual({
       source: ["aws.s3"],
       "detail-type": ["Object Created"],
-      detail: { bucket: { name: ["whole-bucket"] } },
+      account: ["111122223333"],
+      detail: {
+        bucket: { name: ["whole-bucket"] },
+        object: { key: ["_SUCCESS", { wildcard: "*/_SUCCESS" }] },
+      },
     });
   });
 
   test("s3Dataset in an environment: the bound bucket and prefix", () => {
     expect(pattern(rule(prod, "proc-test-s3-events")).detail).toEqual({
       bucket: { name: ["prod-raw"] },
-      object: { key: [{ prefix: "landing/events/" }] },
+      object: { key: ["landing/events/_SUCCESS", { wildcard: "landing/events/*/_SUCCESS" }] },
     });
   });
 
@@ -569,6 +584,7 @@ describe("EventBridge rules", () => {
     expect(pattern(rule(s, "proc-test-table-customers"))).toEqual({
       source: ["aws.glue"],
       "detail-type": ["Glue Data Catalog Table State Change"],
+      account: ["111122223333"],
       detail: { databaseName: ["crm"], tableName: ["customers"], typeOfChange: [...PARTITION_CREATIONS] },
     });
     expect([...GLUE_PARTITION_CHANGES].sort()).toEqual([...PARTITION_CREATIONS].sort());
@@ -598,6 +614,7 @@ describe("EventBridge rules", () => {
     expect(pattern(rule(s, "proc-test-alarm-monitor"))).toEqual({
       source: ["aws.cloudwatch"],
       "detail-type": ["CloudWatch Alarm State Change"],
+      account: ["111122223333"],
       detail: { alarmName: [monitor.alarmName] },
     });
     // joined_failures feeds the composite alarm only, not a data node.
@@ -609,22 +626,26 @@ describe("EventBridge rules", () => {
     expect(pattern(rule(s, "proc-test-glue-jobs"))).toEqual({
       source: ["aws.glue"],
       "detail-type": ["Glue Job State Change"],
+      account: ["111122223333"],
       detail: { jobName: Object.keys(bc.glueJobs).sort() },
     });
     expect(Object.keys(bc.glueJobs)).toContain(resourceNames.glueJob("proc-test", "sql", "4.0"));
     expect(pattern(rule(s, "proc-test-athena-queries"))).toEqual({
       source: ["aws.athena"],
       "detail-type": ["Athena Query State Change"],
+      account: ["111122223333"],
       detail: { workgroupName: [ref(s, "aws_athena_workgroup", "name")] },
     });
     expect(pattern(rule(s, "proc-test-emr-steps"))).toEqual({
       source: ["aws.emr"],
       "detail-type": ["EMR Step Status Change"],
+      account: ["111122223333"],
       detail: { name: [{ prefix: "sluice-" }] },
     });
     expect(pattern(rule(s, "proc-test-emr-serverless-jobs"))).toEqual({
       source: ["aws.emr-serverless"],
       "detail-type": ["EMR Serverless Job Run State Change"],
+      account: ["111122223333"],
       detail: { applicationId: [ref(s, "aws_emrserverless_application", "id")] },
     });
   });
@@ -657,6 +678,7 @@ describe("EventBridge rules", () => {
     const created = deliver(
       "s3-eventbridge.object-created.awsdocs.json",
       (e) => {
+        e.account = "444455556666";
         e.detail.bucket.name = "raw";
         e.detail.object.key = "events/region=NA/2024-05-07/_SUCCESS";
       },
@@ -665,13 +687,21 @@ describe("EventBridge rules", () => {
     expect(created.signals.map((x) => x.node)).toEqual(["events"]);
     // A key outside the prefix does not match.
     const outside = vector("s3-eventbridge.object-created.awsdocs.json");
+    outside.account = "444455556666";
     outside.detail.bucket.name = "raw";
     outside.detail.object.key = "other/region=NA/2024-05-07/_SUCCESS";
     expect(matches(pattern(rule(s, "proc-test-s3-events")), outside)).toBe(false);
+    // Nor does a data file of the partition: only its completion marker invokes the router.
+    const part = vector("s3-eventbridge.object-created.awsdocs.json");
+    part.account = "444455556666";
+    part.detail.bucket.name = "raw";
+    part.detail.object.key = "events/region=NA/2024-05-07/part-0000.parquet";
+    expect(matches(pattern(rule(s, "proc-test-s3-events")), part)).toBe(false);
     // Glue catalog partitions.
     const partitions = deliver(
       "glue.data-catalog-table-state-change.batchcreatepartition.awsdocs.json",
       (e) => {
+        e.account = ACCOUNT;
         e.detail.databaseName = "crm";
         e.detail.tableName = "customers";
         e.detail.changedPartitions = ["1", "2"];
@@ -704,6 +734,7 @@ describe("EventBridge rules", () => {
     const job = deliver(
       "glue.job-state-change.succeeded.awsdocs.json",
       (e) => {
+        e.account = ACCOUNT;
         e.detail.jobName = resourceNames.glueJob("proc-test", "sql", "4.0");
       },
       "proc-test-glue-jobs",

@@ -46,6 +46,7 @@ describe("storage bucket", () => {
     expect(doc.Statement.map((x) => [x.Sid, x.Effect])).toEqual([
       ["DenyInsecureTransport", "Deny"],
       ["DenyUnencryptedObjectUploads", "Deny"],
+      ["DenyOtherKmsKeys", "Deny"],
     ]);
   });
   test("EventBridge notifications on, old versions expire, incomplete uploads abort (CKV_AWS_300)", () => {

@@ -2,6 +2,7 @@
  * Synthesizes a SluiceStack to its Terraform JSON through App.synth() into a temp dir (cdktf's
  * Testing.synth is superlinear on large stacks) and gives typed access to its resources.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,4 +52,17 @@ export function policy(doc: unknown): {
   return JSON.parse(String(doc)) as {
     Statement: { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[] }[];
   };
+}
+
+/**
+ * An account-wide name as synth gives it (Naming.accountWideName): `<app>-<what>-<6 hex>`, the digits
+ * those of the SHA-1 of `<region>/<environment>`.
+ */
+export function accountWide(
+  app: string,
+  what: string,
+  region = "us-east-1",
+  environment = "default",
+): string {
+  return `${app}-${what}-${createHash("sha1").update(`${region}/${environment}`).digest("hex").slice(0, 6)}`;
 }

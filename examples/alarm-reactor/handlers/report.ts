@@ -1,7 +1,10 @@
-import { writeFile } from "node:fs/promises";
 import type { HookFunction, InlineCompute } from "sluice";
 
-/** Writes a small JSON incident report at the output partition. */
+/**
+ * Writes a small JSON incident report in the output partition. `output.write` works wherever the flow
+ * runs: a file in LocalRuntime's folder, an S3 object (with the router's role) on AWS; `node:fs` on
+ * `output.paths[0]` would work only locally.
+ */
 export const writeIncidentReport: InlineCompute = async (inputs, output, ctx) => {
   const trigger = inputs.ingest_incident;
   const report = {
@@ -11,7 +14,7 @@ export const writeIncidentReport: InlineCompute = async (inputs, output, ctx) =>
     environment: ctx.env,
     attempt: ctx.attempt,
   };
-  await writeFile(`${output.paths[0]}/report.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await output.write("report.json", `${JSON.stringify(report, null, 2)}\n`);
 };
 
 /** Called when the report could not be written after its retries. */

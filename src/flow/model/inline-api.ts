@@ -8,11 +8,28 @@ export interface InlineInput {
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
   /** Partition paths of the input; for a range, tip first. */
   readonly paths: readonly string[];
+  /**
+   * The data files of every partition of the input (markers left out), tip first: paths that
+   * `ctx.storage.read` reads wherever the flow runs (folders locally, s3:// URIs on AWS).
+   */
+  files(): Promise<string[]>;
 }
 
 export interface InlineOutput {
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
+  /** The output partition: a folder locally, an s3:// URI on AWS. Write through `write`, not `node:fs`. */
   readonly paths: readonly [string];
+  /** Writes `name` (a plain file name) in the output partition, wherever the flow runs; resolves to its path. */
+  write(name: string, body: string | Uint8Array): Promise<string>;
+}
+
+/** Storage as user code sees it: the same calls locally (files) and on AWS (S3, with the router's role). */
+export interface InlineStorage {
+  read(path: string): Promise<Uint8Array>;
+  readText(path: string): Promise<string>;
+  write(path: string, body: string | Uint8Array): Promise<void>;
+  /** Data files directly below a partition path. */
+  list(path: string): Promise<string[]>;
 }
 
 /**
@@ -53,6 +70,8 @@ export interface InlineContext {
    * by id, located under the current environment; throws for any other name. Absent in hooks.
    */
   readonly dataset?: (name: string) => InlineDataset;
+  /** Reading and writing partitions, portable between LocalRuntime and AWS. Absent in hooks. */
+  readonly storage?: InlineStorage;
 }
 
 /** The config values as an InlineConfig: a callable record. */
@@ -96,6 +115,8 @@ export interface HookEvent {
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
   readonly executionId?: string;
   readonly error?: string;
+  /** onPendingExpired: why the group expired ("ttl", or a redeploy that changed the node's links). */
+  readonly reason?: string;
 }
 
 export type HookFunction = (event: HookEvent, ctx: InlineContext) => unknown;

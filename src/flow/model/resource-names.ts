@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Deterministic AWS resource names of an application, shared by synth (which creates the resources)
  * and the router (which recognises events about them). Names stay within AWS limits: a name that
@@ -22,14 +24,24 @@ export function boundedName(parts: readonly string[], max: number): string {
   return `${full.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
+/** S3 bucket names: at most 63 characters. */
+export const STORAGE_BUCKET_MAX = 63;
+/** What a too-long bucket name keeps of itself before `-<8 hex digits of its SHA-1>`. */
+export const STORAGE_BUCKET_HEAD = STORAGE_BUCKET_MAX - 9;
+
 export const resourceNames = {
   /**
    * The application's storage bucket (63 chars): a global namespace, so account and region are part
-   * of it. A Terraform module cuts the same text with substr instead (no hash), which agrees with this
-   * whenever `<app>-<account>-<region>` fits in 63 characters.
+   * of it. A longer name keeps its first 54 characters and ends in `-` and the first 8 hex digits of
+   * the SHA-1 of the whole name, so it never ends in a hyphen and two regions or accounts never share
+   * it. A Terraform module computes the same with `substr` and `sha1` ({@link STORAGE_BUCKET_MAX}).
    */
-  storageBucket: (app: string, account: string, region: string): string =>
-    boundedName([app, account, region], 63),
+  storageBucket: (app: string, account: string, region: string): string => {
+    const full = `${app}-${account}-${region}`;
+    return full.length <= STORAGE_BUCKET_MAX
+      ? full
+      : `${full.slice(0, STORAGE_BUCKET_HEAD)}-${createHash("sha1").update(full).digest("hex").slice(0, 8)}`;
+  },
   /** Router Lambda function (64 chars). */
   routerFunction: (app: string): string => boundedName([app, "router"], 64),
   /** Routing table (DynamoDB, 255 chars). */

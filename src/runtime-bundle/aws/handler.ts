@@ -16,6 +16,13 @@ import type * as EmrEngine from "./engines/emr-dispatcher";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bindDatasets } from "../../flow/model/dataset-bindings";
+import {
+  MODEL_FILE,
+  REQUIRED_ROUTER_ENV,
+  USER_CODE_FILE,
+  type RouterBindings,
+  type RouterEnvironment,
+} from "../../flow/model/deployment-contract";
 import type { CodeRefModel, Engine, FlowModel, JsonValue } from "../../flow/model/flow-model";
 import { FLOW_MODEL_SCHEMA_VERSION } from "../../flow/model/flow-model";
 import type { HookFunction, InlineCompute } from "../../flow/model/inline-api";
@@ -23,7 +30,7 @@ import { resourceNames } from "../../flow/model/resource-names";
 import { systemClock, type Clock } from "../core/clock";
 import type { Dispatcher } from "../core/dispatcher";
 import type { RetryPolicy } from "../core/hooks";
-import { InlineDispatcher } from "../core/inline-call";
+import { callInline, InlineDispatcher } from "../core/inline-call";
 import { RouteTable } from "../core/route-table";
 import { Router } from "../core/router";
 import type { Storage } from "../core/storage";
@@ -33,39 +40,15 @@ import { DynamoDbStore } from "./dynamodb-store";
 import { EmfMetrics } from "./emf-metrics";
 import { SourceIndex } from "./events/source-index";
 import { LazyDispatcher } from "./lazy-dispatcher";
-import { S3Storage } from "./s3-storage";
+import { parseS3Uri, S3Storage } from "./s3-storage";
 import { RouterService, type HandleResult } from "./service";
-import { sqsSdk } from "./sdk";
+import { s3Sdk, sqsSdk } from "./sdk";
 import { SqsScheduler } from "./sqs-scheduler";
 
-/** The router's environment variables (synth sets them on the function). */
-export interface RouterEnvironment {
-  readonly SLUICE_TABLE: string;
-  readonly SLUICE_BUCKET: string;
-  readonly SLUICE_ENV?: string;
-  readonly SLUICE_DLQ_URL?: string;
-  readonly SLUICE_INTERNAL_QUEUE_URL?: string;
-  /**
-   * JSON: the environment's dataset bindings { id: { bucket, prefix, format, encryptionKey, account,
-   * region } | { database, table, account, region } }, applied over the flow's declarations.
-   */
-  readonly SLUICE_DATASETS?: string;
-  /** JSON: Glue table locations { id: "s3://…" }. */
-  readonly SLUICE_TABLE_LOCATIONS?: string;
-  readonly SLUICE_EMR_SERVERLESS_APP_ID?: string;
-  readonly SLUICE_EMR_EXECUTION_ROLE?: string;
-  readonly SLUICE_EMR_SERVICE_ROLE?: string;
-  readonly SLUICE_EMR_JOB_FLOW_ROLE?: string;
-  readonly SLUICE_EMR_LOG_URI?: string;
-  /** s3:// URI of the Spark driver script, for EMR. */
-  readonly SLUICE_DRIVER_SCRIPT?: string;
-  /** Folder of flow-model.json and user-code.js. @default the handler's own folder */
-  readonly SLUICE_ASSETS_DIR?: string;
-}
-
-/** What synth packs beside the handler. */
-export const MODEL_FILE = "flow-model.json";
-export const USER_CODE_FILE = "user-code.js";
+/** The router's environment (the deployment contract's; re-exported for the handler's callers). */
+export type { RouterEnvironment } from "../../flow/model/deployment-contract";
+/** What synth packs beside the handler (the deployment contract's). */
+export { MODEL_FILE, USER_CODE_FILE } from "../../flow/model/deployment-contract";
 
 /** The user-code bundle exports every referenced function under its "module#export" key. */
 export interface UserCodeBundle {
@@ -112,9 +95,9 @@ function resolver(code: UserCodeBundle): (ref: CodeRefModel) => Function {
  * emulators): everything defaults to what the Lambda uses.
  */
 export interface ServiceOverrides {
-  /** @default read from flow-model.json in the assets folder */
+  /** @default read from MODEL_FILE (flow-model.json) in the assets folder */
   readonly model?: FlowModel;
-  /** @default user-code.js in the assets folder */
+  /** @default USER_CODE_FILE (user-code.js) in the assets folder */
   readonly code?: UserCodeBundle;
   /** @default a client for the function's region */
   readonly dynamodb?: DynamoDBClient;
@@ -122,6 +105,10 @@ export interface ServiceOverrides {
   readonly s3?: S3Client;
   /** @default a client for the function's region, created when the first message is sent */
   readonly sqs?: SQSClient;
+  /** The bindings object's content, already read (`startService` reads it from SLUICE_BINDINGS). */
+  readonly bindings?: RouterBindings;
+  /** The engines' SDK clients. @default clients for the function's region, created on first use */
+  readonly clients?: EngineClients;
   /** Replace or add engines' dispatchers. */
   readonly dispatchers?: Readonly<Partial<Record<Engine, Dispatcher>>>;
   /** Wraps the store the service builds (fault injection, request counting). */
@@ -144,7 +131,9 @@ export function createService(
   // The environment's dataset locations are bound into the model once: every reader sees them.
   const model = bindDatasets(
     overrides.model ?? loadModel(dir),
-    parseJsonEnv<Record<string, Record<string, unknown>>>(env.SLUICE_DATASETS) ?? {},
+    overrides.bindings?.datasets ??
+      parseJsonEnv<Record<string, Record<string, unknown>>>(env.SLUICE_DATASETS) ??
+      {},
   );
   const code = overrides.code ?? loadUserCode(dir);
   const resolve = resolver(code);
@@ -159,9 +148,8 @@ export function createService(
     : undefined;
   const metrics =
     overrides.metrics ?? new EmfMetrics({ namespace: model.application.metricsNamespace, application: app });
-  const dispatchers = engineDispatchers(env, model, app);
-  dispatchers.lambda = new InlineDispatcher((ref) => resolve(ref) as InlineCompute);
-  Object.assign(dispatchers, overrides.dispatchers);
+  const dispatchers = engineDispatchers(env, model, app, overrides.clients ?? {});
+
   const store = new DynamoDbStore({
     client: overrides.dynamodb ?? new DynamoDBClient({}),
     tableName: env.SLUICE_TABLE,
@@ -169,9 +157,15 @@ export function createService(
   });
   const storage = new S3Storage({
     bucket: env.SLUICE_BUCKET,
-    tableLocations: parseJsonEnv<Record<string, string>>(env.SLUICE_TABLE_LOCATIONS) ?? {},
+    tableLocations:
+      overrides.bindings?.tableLocations ??
+      parseJsonEnv<Record<string, string>>(env.SLUICE_TABLE_LOCATIONS) ??
+      {},
     ...(overrides.s3 ? { client: overrides.s3 } : {}),
   });
+  // User code reads and writes through the router's storage (S3 with the router's role).
+  dispatchers.lambda = new InlineDispatcher((ref) => resolve(ref) as InlineCompute, callInline, storage);
+  Object.assign(dispatchers, overrides.dispatchers);
   const router = new Router({
     table: new RouteTable(
       model,
@@ -209,17 +203,22 @@ function engineDispatchers(
   env: RouterEnvironment,
   model: FlowModel,
   app: string,
+  clients: EngineClients,
 ): Partial<Record<Engine, Dispatcher>> {
   const dispatchers: Partial<Record<Engine, Dispatcher>> = {
     glue: new LazyDispatcher(() => {
       const { GlueClient } = require("@aws-sdk/client-glue") as typeof GlueSdk;
       const { GlueDispatcher } = require("./engines/glue-dispatcher") as typeof GlueEngine;
-      return new GlueDispatcher({ client: new GlueClient({}), appName: app });
+      return new GlueDispatcher({ client: clients.glue ?? new GlueClient({}), appName: app });
     }),
     athena: new LazyDispatcher(() => {
       const { AthenaClient } = require("@aws-sdk/client-athena") as typeof AthenaSdk;
       const { AthenaDispatcher } = require("./engines/athena-dispatcher") as typeof AthenaEngine;
-      return new AthenaDispatcher({ client: new AthenaClient({}), appName: app, nodes: model.nodes });
+      return new AthenaDispatcher({
+        client: clients.athena ?? new AthenaClient({}),
+        appName: app,
+        nodes: model.nodes,
+      });
     }),
   };
   const {
@@ -233,7 +232,7 @@ function engineDispatchers(
       const { EmrServerlessDispatcher } =
         require("./engines/emr-serverless-dispatcher") as typeof EmrServerlessEngine;
       return new EmrServerlessDispatcher({
-        client: new EMRServerlessClient({}),
+        client: clients.emrServerless ?? new EMRServerlessClient({}),
         applicationId: appId,
         executionRoleArn: execRole,
         entryPoint: driver,
@@ -250,11 +249,12 @@ function engineDispatchers(
       const { EMRClient } = require("@aws-sdk/client-emr") as typeof EmrSdk;
       const { EmrDispatcher } = require("./engines/emr-dispatcher") as typeof EmrEngine;
       return new EmrDispatcher({
-        client: new EMRClient({}),
+        client: clients.emr ?? new EMRClient({}),
         serviceRole,
         jobFlowRole,
         driverScript: driver,
         ...(logUri ? { logUri } : {}),
+        ...(env.SLUICE_EMR_SUBNET_ID ? { subnetId: env.SLUICE_EMR_SUBNET_ID } : {}),
       });
     });
   }
@@ -274,15 +274,51 @@ function parseJsonEnv<T>(text: string | undefined): T | undefined {
   return text ? (JSON.parse(text) as T) : undefined;
 }
 
-let service: RouterService | undefined;
+/** The engines' SDK clients, where a caller provides its own (the deployment twin, tests). */
+export interface EngineClients {
+  readonly glue?: GlueSdk.GlueClient;
+  readonly athena?: AthenaSdk.AthenaClient;
+  readonly emr?: EmrSdk.EMRClient;
+  readonly emrServerless?: EmrServerlessSdk.EMRServerlessClient;
+}
+
+/**
+ * `createService` after reading the environment's bindings object (SLUICE_BINDINGS), as the Lambda
+ * does at cold start. A bindings object that cannot be read fails the start: the router must not run
+ * with the flow's default locations in an environment that binds others.
+ */
+export async function startService(
+  env: RouterEnvironment,
+  dir: string,
+  overrides: ServiceOverrides = {},
+): Promise<RouterService> {
+  if (env.SLUICE_BINDINGS === undefined || env.SLUICE_BINDINGS === "" || overrides.bindings) {
+    return createService(env, dir, overrides);
+  }
+  const { bucket, key } = parseS3Uri(env.SLUICE_BINDINGS);
+  const s3 = overrides.s3 ?? new (s3Sdk().S3Client)({});
+  let text: string;
+  try {
+    const got = await s3.send(new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key }));
+    text = (await got.Body?.transformToString()) ?? "";
+  } catch (e) {
+    throw new Error(`router misconfigured: cannot read its bindings ${env.SLUICE_BINDINGS}`, { cause: e });
+  }
+  const bindings = JSON.parse(text) as RouterBindings;
+  return createService(env, dir, { ...overrides, s3, bindings });
+}
+
+let service: Promise<RouterService> | undefined;
 
 /** The Lambda handler: one service per container (cold start), reused across invocations. */
 export async function handler(event: unknown): Promise<HandleResult> {
   if (!service) {
     const env = process.env as unknown as RouterEnvironment;
-    if (!env.SLUICE_TABLE || !env.SLUICE_BUCKET)
-      throw new Error("router misconfigured: SLUICE_TABLE and SLUICE_BUCKET must be set");
-    service = createService(env, env.SLUICE_ASSETS_DIR ?? __dirname);
+    if (REQUIRED_ROUTER_ENV.some((key) => !env[key]))
+      throw new Error(`router misconfigured: ${REQUIRED_ROUTER_ENV.join(" and ")} must be set`);
+    service = startService(env, env.SLUICE_ASSETS_DIR ?? __dirname);
+    // A failed start is retried by the next invocation, not cached.
+    service.catch(() => (service = undefined));
   }
-  return service.handle(event);
+  return (await service).handle(event);
 }

@@ -35,18 +35,20 @@ export class S3Storage implements Storage {
     return [this.root(node), ...partitionSegments(node, dimensions)].join("/");
   }
 
+  /**
+   * Whether a partition is there: its completion marker, or any data file. Both ask through
+   * ListObjectsV2 with the partition's prefix, never HEAD: S3 answers a HEAD of a missing key with 404
+   * only to a caller allowed `s3:ListBucket` without a prefix condition, and 403 to everyone else, while
+   * every ListBucket grant Sluice writes is conditioned on `s3:prefix` (which a list carries).
+   */
   async exists(path: string, completion: string | null): Promise<boolean> {
     const { bucket, key } = parseS3Uri(path);
     if (completion !== null) {
-      try {
-        await this.client.send(
-          new (s3Sdk().HeadObjectCommand)({ Bucket: bucket, Key: `${key}/${completion}` }),
-        );
-        return true;
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        throw e;
-      }
+      const marker = `${key}/${completion}`;
+      const listed = await this.client.send(
+        new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: marker, MaxKeys: 1 }),
+      );
+      return (listed.Contents ?? []).some((o) => o.Key === marker);
     }
     const listed = await this.client.send(
       new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: `${key}/`, Delimiter: "/", MaxKeys: 50 }),
@@ -77,6 +79,47 @@ export class S3Storage implements Storage {
       }
       token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
     } while (token !== undefined);
+  }
+
+  async listFiles(path: string): Promise<string[]> {
+    const { bucket, key } = parseS3Uri(path);
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const listed = await this.client.send(
+        new (s3Sdk().ListObjectsV2Command)({
+          Bucket: bucket,
+          Prefix: `${key}/`,
+          Delimiter: "/",
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of listed.Contents ?? []) {
+        const name = (o.Key ?? "").slice(key.length + 1);
+        if (isDataFileName(name)) out.push(`s3://${bucket}/${o.Key as string}`);
+      }
+      token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return out.sort();
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const { bucket, key } = parseS3Uri(path);
+    const got = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key }));
+    return (await got.Body?.transformToByteArray()) ?? new Uint8Array();
+  }
+
+  async writeFile(path: string, body: string | Uint8Array): Promise<void> {
+    const { bucket, key } = parseS3Uri(path);
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    await this.client.send(
+      new (s3Sdk().PutObjectCommand)({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes,
+        ContentLength: bytes.byteLength,
+      }),
+    );
   }
 
   /**
@@ -112,9 +155,4 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m) throw new Error(`not an s3:// URI: ${uri}`);
   return { bucket: m[1] as string, key: (m[2] as string).replace(/\/+$/, "") };
-}
-
-function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === "NotFound" || err.name === "NoSuchKey" || err.$metadata?.httpStatusCode === 404;
 }

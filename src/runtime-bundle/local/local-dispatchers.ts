@@ -7,15 +7,20 @@ import type { CodeRefModel } from "../../flow/model/flow-model";
 import type { InlineCompute } from "../../flow/model/inline-api";
 import type { DispatchRequest, DispatchResult, Dispatcher } from "../core/dispatcher";
 import { callInline } from "../core/inline-call";
+import type { Storage } from "../core/storage";
 import type { DuckDbDispatcher } from "./duckdb-dispatcher";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- user code of any signature
 export type CodeResolver = (ref: CodeRefModel) => Function;
 
 /** Calls user code after creating the output folder, so it can write files there. */
-export async function runInline(fn: InlineCompute, request: DispatchRequest): Promise<DispatchResult> {
+export async function runInline(
+  fn: InlineCompute,
+  request: DispatchRequest,
+  storage?: Storage,
+): Promise<DispatchResult> {
   await mkdir(request.output.path, { recursive: true });
-  return callInline(fn, request);
+  return callInline(fn, request, storage);
 }
 
 /** Glue / EMR / Athena stand-in: SQL on DuckDB, PySpark through an override per node. */
@@ -23,6 +28,7 @@ export class LocalBatchDispatcher implements Dispatcher {
   constructor(
     private readonly duckdb: DuckDbDispatcher,
     private readonly overrides: Readonly<Record<string, InlineCompute>>,
+    private readonly storage?: Storage,
   ) {}
 
   async start(request: DispatchRequest): Promise<DispatchResult> {
@@ -37,6 +43,6 @@ export class LocalBatchDispatcher implements Dispatcher {
           `give it a local override: LocalRuntime.start(app, { compute: { ${request.node.id}: async (inputs, output, ctx) => { … } } })`,
       };
     }
-    return runInline(override, request);
+    return runInline(override, request, this.storage);
   }
 }

@@ -6,7 +6,7 @@
  * - external dataset: `<datasets[id]>/<segment>/<segment>…` when a local folder is bound to it,
  *                     else `<root>/external/<id>/<segment>/<segment>…` (drop files there in tests).
  */
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { NodeModel } from "../../flow/model/flow-model";
 import { isDataFileName, partitionSegments } from "../core/partition-layout";
@@ -102,6 +102,28 @@ export class LocalStorage implements Storage {
     assertFileName(name);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, name), "");
+  }
+
+  async listFiles(dir: string): Promise<string[]> {
+    try {
+      const entries = await readdir(dir, { withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile() && isDataFileName(e.name))
+        .map((e) => path.join(dir, e.name))
+        .sort();
+    } catch (e) {
+      if (isMissing(e)) return [];
+      throw e;
+    }
+  }
+
+  async readFile(file: string): Promise<Uint8Array> {
+    return readFile(file);
+  }
+
+  async writeFile(file: string, body: string | Uint8Array): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, body);
   }
 
   /** Removes everything inside the partition folder (files and sub-folders); keeps the folder itself. */

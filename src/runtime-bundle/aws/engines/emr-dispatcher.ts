@@ -25,6 +25,7 @@ import {
   type Step,
   type StepConfig,
 } from "@aws-sdk/client-emr";
+import { EMR_MANAGED_POLICY_TAG } from "../../../flow/model/deployment-contract";
 import { boundedName } from "../../../flow/model/resource-names";
 import type { DispatchRequest, DispatchResult, Dispatcher } from "../../core/dispatcher";
 import { failed, isCapacityMessage, pollFailure, sdkFailure, targetLabel } from "./errors";
@@ -203,6 +204,8 @@ export class EmrDispatcher implements Dispatcher {
       },
       Steps: [step],
       VisibleToAllUsers: true,
+      // AmazonEMRServicePolicy_v2 manages only resources that carry this tag: without it no cluster starts.
+      Tags: [{ Key: EMR_MANAGED_POLICY_TAG, Value: "true" }],
     };
   }
 
