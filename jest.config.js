@@ -11,4 +11,7 @@ module.exports = {
   },
   moduleFileExtensions: ["ts", "js", "json"],
   reporters: ["default", "<rootDir>/test/support/results-reporter.js"],
+  // One temp folder per run, removed at the end: no test leaves anything in the OS temp folder.
+  globalSetup: "<rootDir>/test/support/global-setup.js",
+  globalTeardown: "<rootDir>/test/support/global-teardown.js",
 };
