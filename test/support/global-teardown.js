@@ -7,7 +7,9 @@ module.exports = async () => {
   if (!root) return;
   const left = readdirSync(root);
   if (left.length > 0 && process.env.SLUICE_JEST_LEFTOVERS) {
-    console.log(`\njest: ${left.length} temp entries left by tests, removed: ${left.slice(0, 20).join(", ")}`);
+    console.log(
+      `\njest: ${left.length} temp entries left by tests, removed: ${left.slice(0, 20).join(", ")}`,
+    );
   }
   rmSync(root, { recursive: true, force: true });
 };
