@@ -194,6 +194,8 @@ export class Collaboration extends Construct {
         eventPattern: JSON.stringify({
           source: ["aws.s3"],
           "detail-type": ["Object Created"],
+          // Only this account's own bucket events: never forward what another account sent here.
+          account: [naming.account],
           detail: {
             bucket: { name: [storage.bucket.bucket] },
             // Only completed partitions: the downstream's router turns a marker into the node's signal.

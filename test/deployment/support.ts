@@ -21,12 +21,14 @@ export const describeWithTerraform: jest.Describe = (() => {
   return describe.skip;
 })();
 
-/** An example's Application, from a fresh module registry. */
+/** An example's Application (its flow.ts, or another file of it), from a fresh module registry. */
 export function example(name: string): Application {
+  // "two-apps" is examples/two-apps/flow.ts; "two-apps/upstream" is examples/two-apps/upstream.ts.
+  const file = name.includes("/") ? `${name}.ts` : join(name, "flow.ts");
   let app: Application | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- examples export their Application
-    app = (require(join(ROOT, "examples", name, "flow.ts")) as { default: Application }).default;
+    app = (require(join(ROOT, "examples", file)) as { default: Application }).default;
   });
   return app as Application;
 }

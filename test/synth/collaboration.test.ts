@@ -63,10 +63,12 @@ test("upstream: bucket policy, KMS grants and forwarding rule name exactly the a
   const rule = Object.values(s.resources("aws_cloudwatch_event_rule")).find(
     (r) => r.name === "orders-forward-downstream",
   ) as { event_pattern: string };
-  // Only the completion markers, of every data node at any depth (EventBridge's wildcard * matches "/").
+  // Only the completion markers, of every data node at any depth (EventBridge's wildcard * matches "/"),
+  // of this account's own bucket events.
   expect(JSON.parse(rule.event_pattern)).toEqual({
     source: ["aws.s3"],
     "detail-type": ["Object Created"],
+    account: ["111111111111"],
     detail: {
       bucket: { name: [expect.stringMatching(/^\$\{aws_s3_bucket\.storage_bucket_\w+\.bucket\}$/)] },
       object: { key: [{ wildcard: "internal_data/*/_SUCCESS" }] },

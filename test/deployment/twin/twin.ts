@@ -53,6 +53,13 @@ export interface TwinOptions {
   readonly externalBuckets?: readonly string[];
   /** Virtual time the twin starts at (ms). @default 2024-05-07T06:00:00Z */
   readonly startAt?: number;
+  /**
+   * Resources of another account, by the ARN of what holds their policy (a bucket's ARN for its
+   * objects): the owner account, and the resource policy its own module renders (a bucket policy).
+   */
+  readonly foreignResources?: Readonly<
+    Record<string, { readonly account: string; readonly policy?: PolicyDocument }>
+  >;
 }
 
 /** What the router module exposes, as its code package's main file exports it. */
@@ -337,6 +344,7 @@ export class DeploymentTwin {
       principal: role,
       identityPolicies: () => this.roles.get(role).policies as PolicyDocument[],
       resourcePolicy: (arn: string) => this.resourcePolicy(arn),
+      resourceAccount: (arn: string) => this.options.foreignResources?.[arn]?.account,
       bucketKey: (bucket: string) => this.bucketKey(bucket),
       // EMR passes the role inside the instance profile: the module's profile says which.
       instanceProfileRole: (profile: string) =>
@@ -387,6 +395,8 @@ export class DeploymentTwin {
 
   /** Bucket policies of the module's buckets; the key policies of its keys. */
   private resourcePolicy(arn: string): PolicyDocument | undefined {
+    const foreign = this.options.foreignResources?.[arn];
+    if (foreign !== undefined) return foreign.policy;
     const bucket = /^arn:aws:s3:::([^/]+)/.exec(arn)?.[1];
     if (bucket !== undefined) {
       const p = this.plan.all("aws_s3_bucket_policy").find((x) => x.values.bucket === bucket);
