@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { synthModule } from "../src/cli/synth-module";
-import type { Application } from "../src/flow";
+import { loadFlow } from "../src/cli/load-flow";
 import { planModule, terraformVersion } from "../test/deployment/twin/terraform-plan";
 import { DeploymentTwin } from "../test/deployment/twin/twin";
 import { int, median, ratio, table } from "./support/report";
@@ -46,12 +46,11 @@ async function baseline(): Promise<number> {
 }
 
 async function once(name: string): Promise<Sample> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- examples export their Application
-  const app = (require(path.join(ROOT, "examples", name, "flow.ts")) as { default: Application }).default;
+  const app = loadFlow(path.join(ROOT, "examples", name, "flow.ts"));
   const out = mkdtempSync(path.join(tmpdir(), "sluice-bench-twin-"));
   try {
     const t0 = performance.now();
-    synthModule(app, { out });
+    synthModule(app, { out, bundleDir: path.join(ROOT, "dist", "runtime-bundle") });
     const t1 = performance.now();
     const twin = await DeploymentTwin.start({
       moduleDir: out,
