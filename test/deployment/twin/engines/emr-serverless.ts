@@ -6,7 +6,6 @@
  *
  * @see https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_StartJobRun.html
  */
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import {
   hexId,
   serviceError,
@@ -17,7 +16,7 @@ import {
   type StartedJob,
 } from "./engine-context";
 import { trusts } from "./trust";
-import { decodeSpec, parseS3Uri, runSparkSpec } from "./spark-job";
+import { runDriver } from "./spark-job";
 
 interface JobRun extends StartedJob {
   readonly applicationId: string;
@@ -106,14 +105,7 @@ export class EmrServerlessTwin implements EngineTwin {
     const events: unknown[] = [];
     for (const run of this.started.filter((r) => r.state === "RUNNING")) {
       const s3 = this.ctx.s3As(run.role);
-      let error: string | undefined;
-      try {
-        const script = parseS3Uri(run.entryPoint);
-        await s3.send(new GetObjectCommand({ Bucket: script.bucket, Key: script.key }));
-        error = await runSparkSpec(decodeSpec(run.args), s3);
-      } catch (e) {
-        error = `could not start: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-      }
+      const error = await runDriver(s3, run.entryPoint, run.args);
       run.state = error === undefined ? "SUCCESS" : "FAILED";
       if (error !== undefined) run.error = error;
       events.push(

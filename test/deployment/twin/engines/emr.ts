@@ -9,7 +9,6 @@
  *
  * @see https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-managed-iam-policies.html
  */
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import {
   hexId,
   plannedWith,
@@ -21,7 +20,7 @@ import {
   type StartedJob,
 } from "./engine-context";
 import { trusts } from "./trust";
-import { decodeSpec, parseS3Uri, runSparkSpec } from "./spark-job";
+import { runDriver } from "./spark-job";
 
 export const EMR_MANAGED_POLICY_TAG = "for-use-with-amazon-emr-managed-policies";
 const SERVICE_POLICY_V2 = "arn:aws:iam::aws:policy/service-role/AmazonEMRServicePolicy_v2";
@@ -166,16 +165,8 @@ export class EmrTwin implements EngineTwin {
         error = cluster.reason ?? `cluster ${cluster.id} terminated`;
         step.state = "CANCELLED";
       } else {
-        const s3 = this.ctx.s3As(step.role);
-        try {
-          const script = step.args.find((a) => /^s3:\/\/.*\.py$/.test(a));
-          if (script === undefined) throw new Error("the step runs no s3:// script");
-          const at = parseS3Uri(script);
-          await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
-          error = await runSparkSpec(decodeSpec(step.args), s3);
-        } catch (e) {
-          error = `${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-        }
+        const script = step.args.find((a) => /^s3:\/\/.*\.py$/.test(a));
+        error = await runDriver(this.ctx.s3As(step.role), script, step.args);
         step.state = error === undefined ? "COMPLETED" : "FAILED";
       }
       if (error !== undefined) step.error = error;

@@ -5,7 +5,6 @@
  *
  * @see https://docs.aws.amazon.com/glue/latest/webapi/API_StartJobRun.html
  */
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import {
   hexId,
   plannedWith,
@@ -16,7 +15,7 @@ import {
   type EngineTwin,
   type StartedJob,
 } from "./engine-context";
-import { decodeSpec, parseS3Uri, runSparkSpec } from "./spark-job";
+import { runDriver } from "./spark-job";
 
 const WORKER_TYPES = new Set([
   "Standard",
@@ -107,14 +106,8 @@ export class GlueTwin implements EngineTwin {
     for (const run of this.started.filter((r) => r.state === "RUNNING")) {
       const job = this.job(run.jobName);
       const s3 = this.ctx.s3As(run.role);
-      let error: string | undefined;
-      try {
-        const script = parseS3Uri(String((job.command as { script_location: string }[])[0]?.script_location));
-        await s3.send(new GetObjectCommand({ Bucket: script.bucket, Key: script.key }));
-        error = await runSparkSpec(decodeSpec(run.arguments), s3);
-      } catch (e) {
-        error = `could not start: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-      }
+      const script = (job.command as { script_location?: string }[] | undefined)?.[0]?.script_location;
+      const error = await runDriver(s3, script, run.arguments);
       run.state = error === undefined ? "SUCCEEDED" : "FAILED";
       if (error !== undefined) run.error = error;
       events.push(

@@ -35,6 +35,25 @@ export function decodeSpec(args: Readonly<Record<string, string>> | readonly str
   return JSON.parse(Buffer.from(value, "base64").toString("utf8")) as TwinSparkSpec;
 }
 
+/**
+ * A job run of the driver as its engine starts it: the engine reads the script (as the job's role),
+ * then the driver runs with its arguments. Resolves to an error message, or undefined on success.
+ */
+export async function runDriver(
+  s3: S3Client,
+  script: string | undefined,
+  args: Readonly<Record<string, string>> | readonly string[],
+): Promise<string | undefined> {
+  try {
+    if (script === undefined) throw new Error("the job runs no s3:// script");
+    const at = parseS3Uri(script);
+    await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
+    return await runSparkSpec(decodeSpec(args), s3);
+  } catch (e) {
+    return `could not start: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  }
+}
+
 /** Runs the driver's S3 contract as `s3`'s role; resolves to an error message, or undefined on success. */
 export async function runSparkSpec(spec: TwinSparkSpec, s3: S3Client): Promise<string | undefined> {
   try {
