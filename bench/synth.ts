@@ -2,26 +2,24 @@
  * Synth benchmark (BRIEF §6, #4): wall time and peak RSS of synthesizing generated flows of 100 and
  * 1,000 data nodes to Terraform JSON through `new App({ outdir })` + `new SluiceStack(...)` +
  * `app.synth()` (not cdktf's Testing.synth). Baseline, measured in the same run: a plain
- * TerraformStack of raw cdktf constructs with the same resource count as Sluice's output (simple
- * resources: SQS queues, S3 objects, EventBridge rules in turn). Run with `npm run bench -- synth`
+ * TerraformStack generated from Sluice's own output of the same flow: every resource and data source,
+ * built with its provider binding class and given Sluice's synthesized body as overrides (what cdktf
+ * itself costs for that output). Run with `npm run bench -- synth`
  * (from the repository root: run.js sets the working directory; the runtime bundle must be built,
  * `npm run build`).
  *
  * Every case runs in a fresh Node process (this file, re-run with a case argument), so module loading
  * and heap growth of one case never reach another: peak RSS is the child's
  * `process.resourceUsage().maxRSS`, which includes loading cdktf and the provider bindings each side
- * imports (Sluice: the 36 provider modules src/synth imports; baseline: the provider and 3). Runs are
+ * imports (Sluice: the provider modules src/synth imports; baseline: those of the types in the output). Runs are
  * interleaved Sluice / baseline, after one unreported warm-up pair.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 // Types only: each side requires what it uses when it runs, so a child loads nothing of the other side.
-import type * as RuleModule from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import type * as ProviderModule from "@cdktf/provider-aws/lib/provider";
-import type * as S3ObjectModule from "@cdktf/provider-aws/lib/s3-object";
-import type * as SqsModule from "@cdktf/provider-aws/lib/sqs-queue";
 import type * as Cdktf from "cdktf";
 import type * as Esbuild from "esbuild";
 import type { Application } from "../src/flow";
@@ -40,6 +38,11 @@ const SLOW_RUN_MS = 25_000;
 /** Alarms on route metrics (first data nodes), combined by one composite alarm. */
 const ALARMS = 3;
 const REGIONS = ["NA", "EU", "JP"];
+/**
+ * External datasets at most: each one Athena reads is a table ARN in the router's BatchAthenaCatalog
+ * statement, which synth refuses above one managed policy's 6,144 characters (about 75 tables).
+ */
+const MAX_DATASETS = 60;
 
 // ---------------------------------------------------------------- report helpers
 
@@ -86,7 +89,7 @@ function handlerRoot(dir: string): string {
 }
 
 /**
- * `nodes` data nodes over `nodes / 10` external S3 datasets (region × day) and one daily timer: node i
+ * `nodes` data nodes over `nodes / 10` (at most MAX_DATASETS) external S3 datasets (region × day) and one daily timer: node i
  * joins dataset i mod (nodes / 10) with the timer (linked on day), its compute in turn Spark SQL
  * (Glue), inline (router Lambda) and Presto SQL (Athena, so the dataset gets a Glue table). ALARMS
  * alarms on the first nodes' failures, one composite alarm over them.
@@ -95,7 +98,7 @@ async function flow(nodes: number, root: string): Promise<Application> {
   const { Application, anyOf, dim, inline, prestoSql, sparkSql } = await import("../src/flow");
   const app = new Application(`bench-${nodes}`, { account: "111122223333", region: "us-east-1", root });
   const daily = app.timer("daily", "rate(1 day)", { dimension: "day" });
-  const datasets = Array.from({ length: nodes / 10 }, (_, d) =>
+  const datasets = Array.from({ length: Math.min(nodes / 10, MAX_DATASETS) }, (_, d) =>
     app.s3Dataset(`events_${String(d).padStart(3, "0")}`, {
       bucket: "acme-raw",
       prefix: `events/e${d}`,
@@ -159,7 +162,8 @@ function readStack(
   return { resources, byType, jsonBytes: Buffer.byteLength(text), largest };
 }
 
-async function sluiceCase(nodes: number, dir: string): Promise<CaseResult> {
+/** Sluice's case; its cdk.tf.json is copied to `tfJson`, which the baseline of the same size rebuilds. */
+async function sluiceCase(nodes: number, dir: string, tfJson: string): Promise<CaseResult> {
   let t = process.hrtime.bigint();
   const app = await flow(nodes, handlerRoot(dir));
   const flowMs = elapsed(t);
@@ -176,46 +180,64 @@ async function sluiceCase(nodes: number, dir: string): Promise<CaseResult> {
   cdk.synth();
   const synthMs = elapsed(t);
   const maxRssKiB = process.resourceUsage().maxRSS;
+  copyFileSync(path.join(outdir, "stacks", "bench", "cdk.tf.json"), tfJson);
   return { flowMs, loadMs, constructMs, synthMs, maxRssKiB, ...readStack(outdir, "bench") };
 }
 
-/** `resources` simple resources in a plain TerraformStack: SQS queue, S3 object, EventBridge rule in turn. */
-async function baselineCase(resources: number, dir: string): Promise<CaseResult> {
+/** A provider binding class (`SqsQueue`, `DataAwsRegion`, …) as the baseline constructs it. */
+type Binding = new (scope: Cdktf.TerraformStack, id: string, config: object) => Cdktf.TerraformElement;
+
+/**
+ * The provider binding of a Terraform type, from its module in @cdktf/provider-aws (the class whose
+ * `tfResourceType` is the type: some names carry a suffix against collisions).
+ */
+function binding(type: string, data: boolean): Binding {
+  const file = `${data ? "data-" : ""}${type.replace(/^aws_/, data ? "aws-" : "").replace(/_/g, "-")}`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- one module per type, as a user's stack loads
+  const exported = require(`@cdktf/provider-aws/lib/${file}`) as Record<string, unknown>;
+  const found = Object.values(exported).find(
+    (v) => typeof v === "function" && (v as { tfResourceType?: string }).tfResourceType === type,
+  );
+  if (!found) throw new Error(`no provider binding for ${type} in @cdktf/provider-aws/lib/${file}`);
+  return found as Binding;
+}
+
+/**
+ * The baseline: a plain TerraformStack with the same resources and data sources as Sluice's output
+ * (`tfJson`, written by a Sluice run of the same size), each one built with its own provider binding
+ * class and given its synthesized body as overrides: what cdktf itself costs for this output.
+ */
+async function baselineCase(tfJson: string, dir: string): Promise<CaseResult> {
   let t = process.hrtime.bigint();
   // require, not import(): Node's ESM resolution of a bare name ignores NODE_PATH (the child bundle
-  // lives in a temp folder). The same four modules a cdktf user's stack of these resources loads.
+  // lives in a temp folder).
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { App, TerraformStack } = require("cdktf") as typeof Cdktf;
   const { AwsProvider } = require("@cdktf/provider-aws/lib/provider") as typeof ProviderModule;
-  const { SqsQueue } = require("@cdktf/provider-aws/lib/sqs-queue") as typeof SqsModule;
-  const { S3Object } = require("@cdktf/provider-aws/lib/s3-object") as typeof S3ObjectModule;
-  const { CloudwatchEventRule } =
-    require("@cdktf/provider-aws/lib/cloudwatch-event-rule") as typeof RuleModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
+  const source = JSON.parse(readFileSync(tfJson, "utf8")) as {
+    resource?: Record<string, Record<string, Record<string, unknown>>>;
+    data?: Record<string, Record<string, Record<string, unknown>>>;
+  };
+  const blocks: [Binding, string, Record<string, unknown>][] = [];
+  for (const [kind, data] of [
+    [source.resource, false],
+    [source.data, true],
+  ] as const) {
+    for (const [type, byId] of Object.entries(kind ?? {})) {
+      const cls = binding(type, data);
+      for (const [id, body] of Object.entries(byId)) blocks.push([cls, id, body]);
+    }
+  }
   const loadMs = elapsed(t);
   const outdir = path.join(dir, "out");
   t = process.hrtime.bigint();
   const app = new App({ outdir });
   const stack = new TerraformStack(app, "bench");
   new AwsProvider(stack, "aws", { region: "us-east-1", allowedAccountIds: ["111122223333"] });
-  const tags = { application: "bench", environment: "default" };
-  for (let i = 0; i < resources; i++) {
-    const id = `r${i}`;
-    if (i % 3 === 0) new SqsQueue(stack, id, { name: `bench-q-${i}`, sqsManagedSseEnabled: true, tags });
-    else if (i % 3 === 1)
-      new S3Object(stack, id, {
-        bucket: "acme-bench",
-        key: `objects/${i}.json`,
-        content: `{"i":${i}}`,
-        tags,
-      });
-    else
-      new CloudwatchEventRule(stack, id, {
-        name: `bench-rule-${i}`,
-        scheduleExpression: "rate(1 day)",
-        description: `rule ${i}`,
-        tags,
-      });
+  for (const [cls, id, body] of blocks) {
+    const element = new cls(stack, id, {});
+    for (const [key, value] of Object.entries(body)) if (key !== "//") element.addOverride(key, value);
   }
   const constructMs = elapsed(t);
   t = process.hrtime.bigint();
@@ -225,10 +247,10 @@ async function baselineCase(resources: number, dir: string): Promise<CaseResult>
   return { flowMs: 0, loadMs, constructMs, synthMs, maxRssKiB, ...readStack(outdir, "bench") };
 }
 
-async function child(side: string, n: number): Promise<void> {
+async function child(side: string, n: number, tfJson: string): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-synth-"));
   try {
-    const result = side === "sluice" ? await sluiceCase(n, dir) : await baselineCase(n, dir);
+    const result = side === "sluice" ? await sluiceCase(n, dir, tfJson) : await baselineCase(tfJson, dir);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -270,9 +292,13 @@ function buildChild(dir: string): string {
 
 let childBundle = "";
 
+/** Where the Sluice run of each size leaves its cdk.tf.json for the baseline of that size. */
+let tfJsonDir = "";
+
 function run(side: "sluice" | "baseline", n: number): Run {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [childBundle, side, String(n)], {
+  const tfJson = path.join(tfJsonDir, `sluice-${n}.tf.json`);
+  const r = spawnSync(process.execPath, [childBundle, side, String(n), tfJson], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -384,8 +410,8 @@ function report(rows: readonly Row[]): void {
     );
   }
   console.log(
-    "   peak RSS is the synthesizing process's own (process.resourceUsage().maxRSS); cdktf zips the router " +
-      "package in a child `node` process (TerraformAsset ARCHIVE): its time is in app.synth(), its memory is not",
+    "   peak RSS is the synthesizing process's own (process.resourceUsage().maxRSS), child processes none: " +
+      "Sluice writes router.zip in process; esbuild (user code) is its only helper process",
   );
 }
 
@@ -399,40 +425,42 @@ const EXPECTED_TYPES = [
   "aws_cloudwatch_composite_alarm",
 ];
 
-function checked(side: "sluice" | "baseline", n: number): Run {
+/** A run of `side` for the flow of `n` data nodes (the baseline rebuilds that flow's Sluice output). */
+function checked(side: "sluice" | "baseline", n: number, resources?: number): Run {
   const r = run(side, n);
-  if (side === "baseline" && r.resources !== n)
-    throw new Error(`baseline made ${r.resources} resources, not ${n}`);
+  if (side === "baseline" && r.resources !== resources)
+    throw new Error(`baseline made ${r.resources} resources, not ${resources}`);
   const missing = side === "sluice" ? EXPECTED_TYPES.filter((t) => !r.byType[t]) : [];
   if (missing.length > 0) throw new Error(`the ${n}-node flow synthesized no ${missing.join(", ")}`);
   return r;
 }
 
 async function main(): Promise<void> {
-  const [side, n] = process.argv.slice(2);
-  if (side !== undefined) return child(side, Number(n));
+  const [side, n, tfJson] = process.argv.slice(2);
+  if (side !== undefined) return child(side, Number(n), tfJson as string);
   const started = Date.now();
   const load = (): string =>
     loadavg()
       .map((x) => x.toFixed(2))
       .join(" ");
   console.log(
-    `synth: Sluice vs raw cdktf with the same resource count; node ${process.version}, ` +
+    `synth: Sluice vs a plain cdktf stack of the same resources (its provider bindings, Sluice's bodies); node ${process.version}, ` +
       `${cpus().length} × ${cpus()[0]?.model ?? "?"}; load average ${load()}; ` +
       `${REPEAT} fresh processes per side and size unless a run is slow`,
   );
   const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-synth-"));
   childBundle = buildChild(dir);
+  tfJsonDir = dir;
   const rows: Row[] = [];
   try {
     // Warm-up (file cache, first load of each side), not reported.
-    checked("baseline", checked("sluice", SIZES[0]).resources);
+    checked("baseline", SIZES[0], checked("sluice", SIZES[0]).resources);
     for (const nodes of SIZES) {
       const row: Row = { nodes, sluice: [], baseline: [] };
       for (let k = 0; k < REPEAT; k++) {
         const s = checked("sluice", nodes);
         row.sluice.push(s);
-        row.baseline.push(checked("baseline", s.resources));
+        row.baseline.push(checked("baseline", nodes, s.resources));
         if (k === 0 && s.processMs > SLOW_RUN_MS) {
           console.log(`   ${int(nodes)} data nodes: one run took ${sec(s.processMs)}, so it runs once`);
           break;

@@ -1,9 +1,10 @@
 /**
  * The processor: the router Lambda and everything that feeds it.
  *
- * - Code: a `TerraformAsset` zip of the prebuilt runtime bundle (`dist/runtime-bundle/index.js` and its
- *   map), the route table (`flow-model.json`, the canonical FlowModel) and the user-code bundle
- *   (`user-code.js`, see user-code.ts).
+ * - Code: `router.zip`, written in process and deterministically (code-package.ts), holding the
+ *   prebuilt runtime bundle (`dist/runtime-bundle/index.js`, the engines' files it loads on first use,
+ *   without source maps), the route table (`flow-model.json`, the canonical FlowModel) and the
+ *   user-code bundle (`user-code.js`, see user-code.ts); a file asset of the stack, hashed once.
  * - Queues: a dead-letter queue (unprocessable events, failed async invocations, poisoned internal
  *   messages) and the internal queue the router schedules its own follow-up work on; both KMS-encrypted.
  * - EventBridge rules, each targeting the function: S3 "Object Created" per s3Dataset (bucket and key
@@ -30,12 +31,13 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { canonicalJson } from "../flow/model/canonical-json";
 import {
   ASSETS_PREFIX,
+  DEAD_LETTERS_PREFIX,
   BINDINGS_KEY,
   COMPLETION_MARKER,
   HANDLER_FILE,
@@ -58,6 +60,7 @@ import { boundedName, resourceNames, shortHash, upstreamBucket } from "../flow/m
 import { parseSchedule } from "../flow/model/schedule";
 import type { BatchCompute } from "./batch-compute";
 import { defaultBundleDir } from "./bundle-dir";
+import { BUNDLE_FILES, bundleEntries, ENGINE_FILES, sha256, writeZip } from "./code-package";
 import { App, AssetType, Construct, Fn, TerraformAsset, TerraformStack, Token } from "./cdktf";
 import type { ExecutionRoles } from "./execution-roles";
 import { DATASETS_LOCAL, type Naming } from "./naming";
@@ -96,12 +99,9 @@ export interface ProcessorProps {
   readonly sizing?: ProcessorSizing;
 }
 
-/** Files of the runtime bundle packed beside the route table and the user code. */
-export const BUNDLE_FILES: readonly string[] = [
-  HANDLER_FILE,
-  `${HANDLER_FILE}.map`,
-  `${HANDLER_FILE}.LEGAL.txt`,
-];
+export { BUNDLE_FILES, ENGINE_FILES } from "./code-package";
+/** The code package's file name in its staging folder and in the stack's assets. */
+export const CODE_PACKAGE_FILE = "router.zip";
 /** Names the router reads (the deployment contract's). */
 export { MODEL_FILE, USER_CODE_FILE };
 
@@ -138,9 +138,22 @@ export class Processor extends Construct {
   /** The same rules, with what each serves. */
   readonly ruleInfo: RuleInfo[] = [];
   readonly eventSourceMapping: LambdaEventSourceMapping;
+  /** The code package (`router.zip`) as a file asset of the stack. */
   readonly asset: TerraformAsset;
-  /** Folder packed into the code asset (index.js, flow-model.json, user-code.js). */
+  /** Folder the code package is written to (`router.zip`), which the asset copies into the stack. */
   readonly stagingDir: string;
+  /** The code package: its file, its entries (sorted) and its SHA-256 (hex, and base64 as Lambda's). */
+  readonly codePackage: {
+    readonly path: string;
+    readonly files: readonly string[];
+    readonly sha256: string;
+    readonly sha256Base64: string;
+  };
+  /**
+   * The runtime bundle's source maps, kept out of the code package (Lambda never loads them): by the
+   * name they take beside it (`router.js.map` for index.js, `router.<engine>.js.map`), their file.
+   */
+  readonly sourceMaps: Readonly<Record<string, string>>;
   /** Module references bundled into user-code.js. */
   readonly userCode: readonly UserCodeRef[];
   readonly functionName: string;
@@ -172,12 +185,39 @@ export class Processor extends Construct {
     this.stagingDir = stagingDir(this);
     rmSync(this.stagingDir, { recursive: true, force: true });
     mkdirSync(this.stagingDir, { recursive: true });
-    for (const file of BUNDLE_FILES) {
-      if (existsSync(join(bundleDir, file))) copyFileSync(join(bundleDir, file), join(this.stagingDir, file));
-    }
-    writeFileSync(join(this.stagingDir, MODEL_FILE), `${canonicalJson(model)}\n`);
-    writeFileSync(join(this.stagingDir, USER_CODE_FILE), userCode.code);
-    this.asset = new TerraformAsset(this, "code", { path: this.stagingDir, type: AssetType.ARCHIVE });
+    const bundled = BUNDLE_FILES.filter((f) => existsSync(join(bundleDir, f)));
+    const zip = writeZip(
+      [],
+      [
+        { name: MODEL_FILE, data: Buffer.from(`${canonicalJson(model)}\n`) },
+        { name: USER_CODE_FILE, data: Buffer.from(userCode.code) },
+      ],
+      bundleEntries(bundleDir, bundled),
+    );
+    const hash = sha256(zip);
+    const zipPath = join(this.stagingDir, CODE_PACKAGE_FILE);
+    writeFileSync(zipPath, zip);
+    this.codePackage = {
+      path: zipPath,
+      files: [...bundled, MODEL_FILE, USER_CODE_FILE].sort(),
+      sha256: hash.hex,
+      sha256Base64: hash.base64,
+    };
+    this.sourceMaps = Object.fromEntries(
+      [HANDLER_FILE, ...ENGINE_FILES]
+        .filter((f) => existsSync(join(bundleDir, `${f}.map`)))
+        .map((f) => [
+          f === HANDLER_FILE ? "router.js.map" : `router.${f.slice(f.indexOf("/") + 1)}.map`,
+          join(bundleDir, `${f}.map`),
+        ]),
+    );
+    // A file asset (copied into the stack at synth, not zipped again), hashed here once: the hash names
+    // its folder, and a module's writer turns the function's literal hash into filebase64sha256.
+    this.asset = new TerraformAsset(this, "code", {
+      path: zipPath,
+      type: AssetType.FILE,
+      assetHash: hash.hex,
+    });
 
     // ---------------------------------------------------------------- queues
     this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
@@ -556,6 +596,7 @@ export class Processor extends Construct {
     node: string | undefined,
     spec: { description: string; eventPattern?: object; scheduleExpression?: string },
   ): void {
+    if (spec.eventPattern) checkPatternSize(name, JSON.stringify(spec.eventPattern));
     const rule = new CloudwatchEventRule(this, id, {
       name,
       description: spec.description.slice(0, 512),
@@ -605,6 +646,8 @@ export class Processor extends Construct {
         resources: [`${bucketArn}/${INTERNAL_DATA_PREFIX}*`],
       },
       { sid: "Assets", actions: ["s3:GetObject"], resources: [`${bucketArn}/${ASSETS_PREFIX}*`] },
+      // Events too large for an SQS dead letter are kept here, the letter naming them.
+      { sid: "DeadLetters", actions: ["s3:PutObject"], resources: [`${bucketArn}/${DEAD_LETTERS_PREFIX}*`] },
       // The environment's bindings, read once at cold start.
       { sid: "Bindings", actions: ["s3:GetObject"], resources: [`${bucketArn}/${BINDINGS_KEY}`] },
       {
@@ -796,6 +839,23 @@ function datasetLocations(
     if (Object.keys(located).length > 0) out[id] = located;
   }
   return out;
+}
+
+/**
+ * EventBridge's default quota on an event pattern (4,096 after an increase the account asks for).
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+ */
+export const EVENT_PATTERN_MAX_CHARS = 2048;
+
+/** A pattern within the quota, a Terraform expression counted at a bucket name's 63 characters. */
+function checkPatternSize(rule: string, pattern: string): void {
+  const chars = pattern.replace(/\$\{[^{}]*\}/g, "x".repeat(63)).length;
+  if (chars > EVENT_PATTERN_MAX_CHARS) {
+    throw new SynthError(
+      `EventBridge rule ${rule}: its event pattern takes up to ${chars} characters; EventBridge allows ` +
+        `${EVENT_PATTERN_MAX_CHARS} by default (fewer imported nodes or datasets per upstream or bucket reduce it)`,
+    );
+  }
 }
 
 /** kms:Decrypt resource of a key given as an ARN, a key id or an alias (IAM matches aliases by condition). */

@@ -6,13 +6,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type * as GlueSdk from "@aws-sdk/client-glue";
-import type * as GlueEngine from "./engines/glue-dispatcher";
 import type * as AthenaSdk from "@aws-sdk/client-athena";
-import type * as AthenaEngine from "./engines/athena-dispatcher";
 import type * as EmrServerlessSdk from "@aws-sdk/client-emr-serverless";
-import type * as EmrServerlessEngine from "./engines/emr-serverless-dispatcher";
 import type * as EmrSdk from "@aws-sdk/client-emr";
-import type * as EmrEngine from "./engines/emr-dispatcher";
+import type * as GlueEntry from "./engine-entries/glue";
+import type * as AthenaEntry from "./engine-entries/athena";
+import type * as EmrServerlessEntry from "./engine-entries/emr-serverless";
+import type * as EmrEntry from "./engine-entries/emr";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bindDatasets } from "../../flow/model/dataset-bindings";
@@ -166,6 +166,7 @@ export function createService(
   // User code reads and writes through the router's storage (S3 with the router's role).
   dispatchers.lambda = new InlineDispatcher((ref) => resolve(ref) as InlineCompute, callInline, storage);
   Object.assign(dispatchers, overrides.dispatchers);
+  const routerStorage = overrides.wrapStorage ? overrides.wrapStorage(storage) : storage;
   const router = new Router({
     table: new RouteTable(
       model,
@@ -176,7 +177,7 @@ export function createService(
         }) as (v: readonly (string | number)[]) => unknown,
     ),
     store: overrides.wrapStore ? overrides.wrapStore(store) : store,
-    storage: overrides.wrapStorage ? overrides.wrapStorage(storage) : storage,
+    storage: routerStorage,
     dispatchers,
     clock,
     scheduler: scheduler ?? { schedule: () => undefined },
@@ -191,14 +192,27 @@ export function createService(
     router,
     index: new SourceIndex({ model, storageBucket: env.SLUICE_BUCKET }),
     clock,
-    deadLetters: new DeadLetters(env.SLUICE_DLQ_URL ? sqs : undefined, env.SLUICE_DLQ_URL),
+    // Letters too large for SQS keep their event in the storage bucket (dead_letters/…).
+    deadLetters: new DeadLetters(env.SLUICE_DLQ_URL ? sqs : undefined, env.SLUICE_DLQ_URL, {
+      bucket: env.SLUICE_BUCKET,
+      put: async (key, body) => {
+        if (!routerStorage.writeFile) throw new Error("the router's storage cannot write objects");
+        await routerStorage.writeFile(`s3://${env.SLUICE_BUCKET}/${key}`, body);
+      },
+    }),
     ...(scheduler ? { scheduler } : {}),
     metrics,
     sweeperRule: resourceNames.sweeperRule(app),
   });
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports -- engine modules load on first use (cold start) */
+/*
+ * Engine modules load on first use (cold start). Each `require("./engine-entries/<engine>")` below is,
+ * in the runtime bundle, a file of its own (`engines/<engine>.js` beside index.js, holding the engine's
+ * SDK client and dispatcher): scripts/build-bundle.js builds them as separate entry points and keeps
+ * these requires as they are, so the handler's file holds only what the first event needs.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- deferred loading is the point */
 function engineDispatchers(
   env: RouterEnvironment,
   model: FlowModel,
@@ -206,20 +220,19 @@ function engineDispatchers(
   clients: EngineClients,
 ): Partial<Record<Engine, Dispatcher>> {
   const dispatchers: Partial<Record<Engine, Dispatcher>> = {
-    glue: new LazyDispatcher(() => {
-      const { GlueClient } = require("@aws-sdk/client-glue") as typeof GlueSdk;
-      const { GlueDispatcher } = require("./engines/glue-dispatcher") as typeof GlueEngine;
-      return new GlueDispatcher({ client: clients.glue ?? new GlueClient({}), appName: app });
-    }),
-    athena: new LazyDispatcher(() => {
-      const { AthenaClient } = require("@aws-sdk/client-athena") as typeof AthenaSdk;
-      const { AthenaDispatcher } = require("./engines/athena-dispatcher") as typeof AthenaEngine;
-      return new AthenaDispatcher({
-        client: clients.athena ?? new AthenaClient({}),
+    glue: new LazyDispatcher(() =>
+      (require("./engine-entries/glue") as typeof GlueEntry).createDispatcher({
+        ...(clients.glue ? { client: clients.glue } : {}),
+        appName: app,
+      }),
+    ),
+    athena: new LazyDispatcher(() =>
+      (require("./engine-entries/athena") as typeof AthenaEntry).createDispatcher({
+        ...(clients.athena ? { client: clients.athena } : {}),
         appName: app,
         nodes: model.nodes,
-      });
-    }),
+      }),
+    ),
   };
   const {
     SLUICE_EMR_SERVERLESS_APP_ID: appId,
@@ -227,17 +240,14 @@ function engineDispatchers(
     SLUICE_DRIVER_SCRIPT: driver,
   } = env;
   if (appId && execRole && driver) {
-    dispatchers.emrServerless = new LazyDispatcher(() => {
-      const { EMRServerlessClient } = require("@aws-sdk/client-emr-serverless") as typeof EmrServerlessSdk;
-      const { EmrServerlessDispatcher } =
-        require("./engines/emr-serverless-dispatcher") as typeof EmrServerlessEngine;
-      return new EmrServerlessDispatcher({
-        client: clients.emrServerless ?? new EMRServerlessClient({}),
+    dispatchers.emrServerless = new LazyDispatcher(() =>
+      (require("./engine-entries/emr-serverless") as typeof EmrServerlessEntry).createDispatcher({
+        ...(clients.emrServerless ? { client: clients.emrServerless } : {}),
         applicationId: appId,
         executionRoleArn: execRole,
         entryPoint: driver,
-      });
-    });
+      }),
+    );
   }
   const {
     SLUICE_EMR_SERVICE_ROLE: serviceRole,
@@ -245,18 +255,16 @@ function engineDispatchers(
     SLUICE_EMR_LOG_URI: logUri,
   } = env;
   if (serviceRole && jobFlowRole && driver) {
-    dispatchers.emr = new LazyDispatcher(() => {
-      const { EMRClient } = require("@aws-sdk/client-emr") as typeof EmrSdk;
-      const { EmrDispatcher } = require("./engines/emr-dispatcher") as typeof EmrEngine;
-      return new EmrDispatcher({
-        client: clients.emr ?? new EMRClient({}),
+    dispatchers.emr = new LazyDispatcher(() =>
+      (require("./engine-entries/emr") as typeof EmrEntry).createDispatcher({
+        ...(clients.emr ? { client: clients.emr } : {}),
         serviceRole,
         jobFlowRole,
         driverScript: driver,
         ...(logUri ? { logUri } : {}),
         ...(env.SLUICE_EMR_SUBNET_ID ? { subnetId: env.SLUICE_EMR_SUBNET_ID } : {}),
-      });
-    });
+      }),
+    );
   }
   return dispatchers;
 }

@@ -1,6 +1,8 @@
 /**
- * A dispatcher built on first use. Engine clients (Glue, Athena, EMR) are large modules; loading them
- * only when a target actually runs on that engine keeps the router's cold start short.
+ * A dispatcher built on first use. Engine clients (Glue, Athena, EMR, EMR Serverless) are large
+ * modules, files of their own in the runtime bundle (`engine-entries/<engine>.js`, see handler.ts):
+ * loading one only when a target actually runs on (or is polled on) that engine keeps the router's
+ * cold start at the SDK's floor.
  */
 import type { DispatchRequest, DispatchResult, Dispatcher } from "../core/dispatcher";
 

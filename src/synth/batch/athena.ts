@@ -17,6 +17,9 @@ export interface AthenaResources {
   readonly workgroup: AthenaWorkgroup;
 }
 
+/** Catalog ARNs per statement: about 100 characters each, well within a 6,144-character managed policy. */
+const CATALOG_ARNS_PER_STATEMENT = 40;
+
 /**
  * Builds, in `build.scope`, the Glue tables of the prestoSql targets' inputs (ids `table-<node id>`, in
  * `database`) and the workgroup (id `workgroup`), and grants the router what the queries need.
@@ -58,17 +61,21 @@ export function buildAthena(build: BatchBuild, database: GlueCatalogDatabase): A
     arnOf(naming, "glue", `database/${databaseName}`),
     ...Object.keys(tables).map((id) => arnOf(naming, "glue", `table/${databaseName}/${id.toLowerCase()}`)),
   ];
-  roles.grant("router", {
-    sid: "BatchAthenaCatalog",
-    actions: [
-      "glue:GetDatabase",
-      "glue:GetTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-    ],
-    resources: catalog,
-  });
+  // A few dozen tables per statement, so that no statement outgrows a managed policy (policy-quota.ts).
+  for (let i = 0; i < catalog.length; i += CATALOG_ARNS_PER_STATEMENT) {
+    const n = i / CATALOG_ARNS_PER_STATEMENT;
+    roles.grant("router", {
+      sid: `BatchAthenaCatalog${n === 0 ? "" : n + 1}`,
+      actions: [
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:BatchGetPartition",
+      ],
+      resources: catalog.slice(i, i + CATALOG_ARNS_PER_STATEMENT),
+    });
+  }
   // Imported nodes: the router reads every one already (collaboration.ts), so not twice.
   for (const s of reads.readStatements("BatchAthena", { ...inputs, upstream: [] })) roles.grant("router", s);
   roles.grant("router", {
