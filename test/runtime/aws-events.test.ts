@@ -628,7 +628,7 @@ describe("S3 object keys", () => {
     expect(r.ignored).toEqual([]);
   });
 
-  it("a + in a key is a space in the dimension value (notification and EventBridge alike)", () => {
+  it("a + in a notification's key is a space; EventBridge carries the key unencoded", () => {
     const expected = {
       node: "reports",
       dimensions: { team: "data team" },
@@ -637,8 +637,17 @@ describe("S3 object keys", () => {
     expect(adaptEvent(s3Notification("raw", "reports/data+team/q1+report.csv"), INDEX).signals).toEqual([
       { ...expected, eventId: "s3:raw/reports/data team/q1 report.csv@d41d8cd98f00b204e9800998ecf8427e" },
     ]);
-    expect(adaptEvent(s3EventBridge("raw", "reports/data+team/q1+report.csv"), INDEX).signals).toEqual([
+    expect(adaptEvent(s3EventBridge("raw", "reports/data team/q1 report.csv"), INDEX).signals).toEqual([
       { ...expected, eventId: "s3:raw/reports/data team/q1 report.csv@617f08299329d189" },
+    ]);
+    // Through EventBridge a "+" is a plus (and "%20" three characters), never decoded.
+    expect(adaptEvent(s3EventBridge("raw", "reports/c++/q1%20report.csv"), INDEX).signals).toEqual([
+      {
+        node: "reports",
+        dimensions: { team: "c++" },
+        path: "s3://raw/reports/c++",
+        eventId: "s3:raw/reports/c++/q1%20report.csv@617f08299329d189",
+      },
     ]);
   });
 
@@ -680,10 +689,16 @@ describe("S3 object keys", () => {
     expect(r.ignored[0].unprocessable).toBeUndefined();
   });
 
-  it("keys that do not follow the layout, or values not in canonical form, are ignored", () => {
+  it("keys that do not follow the layout are ignored; a completion marker with an invalid value is rejected", () => {
+    const bad = adaptEvent(s3Notification("raw", "events/region=NA/dt=2024-5-7/_SUCCESS"), INDEX);
+    expect(bad.ignored).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining('"2024-5-7" is not a valid value of dimension "dt" (DATETIME)'),
+        unprocessable: true,
+      }),
+    ]);
     for (const key of [
       "events/region=NA/2024-05-07/_SUCCESS",
-      "events/region=NA/dt=2024-5-7/_SUCCESS",
       "events/region=NA/dt=2024-05-07/deeper/_SUCCESS",
       "events/region=NA/dt=2024-05-07/",
     ]) {
@@ -1029,9 +1044,11 @@ describe("forwarded upstream data node events", () => {
     expect(ignoredReasons(adaptEvent(forwarded(outside), index))).toEqual([
       `key "${outside}" is a partition outside the filter of imported node "orders_daily" of upstream "orders"`,
     ]);
+    expect(
+      ignoredReasons(adaptEvent(forwarded("internal_data/daily_orders/NA/2024-5-7/_SUCCESS"), index)),
+    ).toEqual([expect.stringContaining('"2024-5-7" is not a valid value of dimension "day" (DATETIME)')]);
     for (const key of [
       "internal_data/daily_orders/2024-05-07/_SUCCESS",
-      "internal_data/daily_orders/NA/2024-5-7/_SUCCESS",
       "internal_data/daily_orders/NA/2024-05-07/deeper/_SUCCESS",
     ]) {
       expect(ignoredReasons(adaptEvent(forwarded(key), index))).toEqual([

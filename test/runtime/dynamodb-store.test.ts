@@ -437,6 +437,8 @@ describe("DynamoDbStore on DynamoDB", () => {
       sk: { S: "O#out/1" },
       ver: { N: "1" },
       active: { S: "e1" },
+      // The request token of the conditional write (ambiguous outcomes are resolved by reading it).
+      rt: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) },
     });
 
     const r = execution("r-1", T0);
@@ -463,6 +465,7 @@ describe("DynamoDbStore on DynamoDB", () => {
     expect(await rawItem(table, "E#evt", "E")).toEqual({
       pk: { S: "E#evt" },
       sk: { S: "E" },
+      rt: { S: expect.any(String) },
       ttl: { N: String(T0 / 1000 + 30 * DAY) },
     });
     await store.putHandle("glue", "jr_1", { executionId: "r-1", targetIndex: 2 }, T0 + 90 * DAY * 1000);

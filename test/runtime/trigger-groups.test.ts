@@ -118,6 +118,14 @@ describe("offerToken", () => {
     });
   });
 
+  test("a redelivery of the token a pending group holds: a no-op that hands back the tokens to re-check", () => {
+    const g = pending();
+    expect(offerToken(g, ctx(route))).toEqual({ kind: "noop", held: g.tokens });
+    // Without event ids, the same input's token again is taken for a redelivery too.
+    const bare = pending({ ids: {} });
+    expect(offerToken(bare, ctx(route, { eventId: undefined }))).toEqual({ kind: "noop", held: bare.tokens });
+  });
+
   test("a token of another input joins the pending group (not created)", () => {
     const d = offerToken(pending(), ctx(route, { alias: "daily", dims: { day: DAY }, eventId: "t1" }));
     expect(d).toMatchObject({

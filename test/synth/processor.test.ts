@@ -2,7 +2,8 @@
  * Processor: the router Lambda, its code asset, queues, EventBridge rules and the router's grants,
  * asserted on the synthesized Terraform JSON. Security assertions carry the Checkov id they match.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -24,8 +25,10 @@ import { PARTITION_CREATIONS } from "../../src/runtime-bundle/aws/events/glue-ca
 import { SourceIndex } from "../../src/runtime-bundle/aws/events/source-index";
 import { MODEL_FILE, USER_CODE_FILE } from "../../src/runtime-bundle/aws/handler";
 import { WILDCARD_STATEMENTS } from "../../src/synth/batch-compute";
+import { readZip } from "../../src/synth/code-package";
 import {
   BUNDLE_FILES,
+  CODE_PACKAGE_FILE,
   GLUE_PARTITION_CHANGES,
   defaultBundleDir,
   type ProcessorSizing,
@@ -36,7 +39,7 @@ import { BINDINGS_KEY } from "../../src/flow/model/deployment-contract";
 import { matchesPattern, type EventPattern } from "../deployment/twin/event-pattern";
 import { accountWide, policy, synth, type Synthesized } from "./support";
 
-// Each synth zips the runtime bundle (about a second); a loaded CI machine needs more than 5 s.
+// A loaded CI machine needs more than 5 s for the first synths (loading cdktf and the provider).
 jest.setTimeout(60_000);
 
 // ---------------------------------------------------------------- fixtures
@@ -260,7 +263,7 @@ let s: Synthesized;
 let prod: Synthesized;
 let model: FlowModel;
 
-/** Synthesized on first use and shared: each synth zips the bundle (about a second). */
+/** Synthesized on first use and shared. */
 function memo<T>(make: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= make());
@@ -752,31 +755,70 @@ describe("EventBridge rules", () => {
 
 // ---------------------------------------------------------------- code asset
 
+/** The entries of a synthesized router.zip, by name, in the archive's order. */
+function codeFiles(x: Synthesized): Map<string, Buffer> {
+  return new Map(readZip(readFileSync(x.stack.processor.codePackage.path)).map((f) => [f.name, f.data]));
+}
+
+/** A synthesized router.zip unpacked into a temp folder (to require its files). */
+function extracted(x: Synthesized): string {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-code-"));
+  for (const [name, data] of codeFiles(x)) {
+    mkdirSync(join(dir, name, ".."), { recursive: true });
+    writeFileSync(join(dir, name), data);
+  }
+  return dir;
+}
+
 describe("code asset", () => {
-  test("the function's code is the asset archive, versioned by its content hash", () => {
+  test("the function's code is router.zip, a file asset versioned by its SHA-256", () => {
     const asset = s.stack.processor.asset;
+    const pkg = s.stack.processor.codePackage;
     expect(fn(s).filename).toBe(asset.path);
     expect(fn(s).source_code_hash).toBe(asset.assetHash);
-    expect(String(fn(s).filename)).toMatch(/\/archive\.zip$/);
+    expect(asset.assetHash).toBe(pkg.sha256);
+    expect(String(fn(s).filename)).toBe(
+      `${asset.path.slice(0, asset.path.lastIndexOf("/"))}/${CODE_PACKAGE_FILE}`,
+    );
+    expect(String(fn(s).filename)).toMatch(/^assets\/[^/]+\/[0-9A-F]{64}\/router\.zip$/);
+    const zip = readFileSync(pkg.path);
+    expect(createHash("sha256").update(zip).digest("hex").toUpperCase()).toBe(pkg.sha256);
+    expect(createHash("sha256").update(zip).digest("base64")).toBe(pkg.sha256Base64);
   });
 
-  test("staging folder: the prebuilt bundle, the canonical route table and the user code", () => {
-    const dir = s.stack.processor.stagingDir;
-    const files = readdirSync(dir).sort();
-    expect(files).toEqual(
-      expect.arrayContaining(["index.js", "index.js.map", MODEL_FILE, USER_CODE_FILE].sort()),
-    );
-    for (const f of files) expect([...BUNDLE_FILES, MODEL_FILE, USER_CODE_FILE]).toContain(f);
-    expect(
-      readFileSync(join(dir, "index.js")).equals(readFileSync(join(defaultBundleDir(), "index.js"))),
-    ).toBe(true);
-    const text = readFileSync(join(dir, MODEL_FILE), "utf8");
+  test("router.zip: the prebuilt bundle without source maps, the canonical route table, the user code", () => {
+    const files = codeFiles(s);
+    const names = [...files.keys()];
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(s.stack.processor.codePackage.files);
+    expect(names).toEqual(expect.arrayContaining(["index.js", MODEL_FILE, USER_CODE_FILE]));
+    for (const f of names) expect([...BUNDLE_FILES, MODEL_FILE, USER_CODE_FILE]).toContain(f);
+    expect(names.filter((f) => f.endsWith(".map"))).toEqual([]);
+    for (const f of BUNDLE_FILES.filter((b) => names.includes(b)))
+      expect(files.get(f)?.equals(readFileSync(join(defaultBundleDir(), f)))).toBe(true);
+    const text = files.get(MODEL_FILE)?.toString("utf8");
     expect(text).toBe(`${canonicalJson(model)}\n`);
-    expect(JSON.parse(text)).toEqual(JSON.parse(canonicalJson(model)));
+    // The source maps are beside the package, by name, from the bundle.
+    for (const [name, file] of Object.entries(s.stack.processor.sourceMaps)) {
+      expect(name).toMatch(/^router(\.[a-z-]+)?\.js\.map$/);
+      expect(file.startsWith(defaultBundleDir())).toBe(true);
+    }
+  });
+
+  test("router.zip: sorted entries, fixed times and modes (1980-01-01 00:00, -rw-r--r--)", () => {
+    const zip = readFileSync(s.stack.processor.codePackage.path);
+    const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    let at = zip.readUInt32LE(end + 16);
+    for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
+      expect(zip.readUInt16LE(at + 12)).toBe(0); // time
+      expect(zip.readUInt16LE(at + 14)).toBe(0x21); // date
+      expect(zip.readUInt32LE(at + 38) >>> 16).toBe(0o100644);
+      at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    }
   });
 
   test("user-code.js exports refs for every module reference, resolved and bundled", () => {
-    const file = join(s.stack.processor.stagingDir, USER_CODE_FILE);
+    const file = join(extracted(s), USER_CODE_FILE);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle is CommonJS, as Lambda loads it
     const bundle = require(file) as { refs: Record<string, (...args: unknown[]) => unknown> };
     expect(Object.keys(bundle.refs).sort()).toEqual([
@@ -801,7 +843,7 @@ describe("code asset", () => {
     const example = require("../../examples/alarm-reactor/flow").default as Application;
     const ex = synth({ app: example }, "example");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle = require(join(ex.stack.processor.stagingDir, USER_CODE_FILE)) as {
+    const bundle = require(join(extracted(ex), USER_CODE_FILE)) as {
       refs: Record<string, unknown>;
     };
     expect(Object.keys(bundle.refs).sort()).toEqual([
@@ -810,25 +852,22 @@ describe("code asset", () => {
     ]);
   });
 
-  test("the asset is deterministic: the same flow gives the same bytes and hash", () => {
+  test("the package is deterministic: two synths of the same flow give identical router.zip bytes", () => {
+    const first = readFileSync(s.stack.processor.codePackage.path);
+    const second = readFileSync(again().stack.processor.codePackage.path);
+    expect(second.equals(first)).toBe(true);
     expect(again().stack.processor.asset.assetHash).toBe(s.stack.processor.asset.assetHash);
-    for (const f of [MODEL_FILE, USER_CODE_FILE]) {
-      expect(readFileSync(join(again().stack.processor.stagingDir, f), "utf8")).toBe(
-        readFileSync(join(s.stack.processor.stagingDir, f), "utf8"),
-      );
-    }
+    expect(fn(again()).filename).toBe(fn(s).filename);
     // A flow copied to another folder bundles to the same bytes.
     const elsewhere = synth({ app: fullApp(userCodeRoot()) }, "elsewhere");
-    expect(readFileSync(join(elsewhere.stack.processor.stagingDir, USER_CODE_FILE), "utf8")).toBe(
-      readFileSync(join(s.stack.processor.stagingDir, USER_CODE_FILE), "utf8"),
-    );
+    expect(readFileSync(elsewhere.stack.processor.codePackage.path).equals(first)).toBe(true);
     expect(elsewhere.stack.processor.asset.assetHash).toBe(s.stack.processor.asset.assetHash);
   });
 
   test("a flow without user code ships an empty refs", () => {
     const noCode = synth({ app: smallApp(userCodeRoot(), sparkSql("SELECT 1")) });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle = require(join(noCode.stack.processor.stagingDir, USER_CODE_FILE)) as { refs: object };
+    const bundle = require(join(extracted(noCode), USER_CODE_FILE)) as { refs: object };
     expect(bundle.refs).toEqual({});
   });
 
@@ -867,7 +906,7 @@ describe("code asset", () => {
     const abs = join(dir, "handlers", "page.ts");
     const ok = synth({ app: smallApp(dir, inline(`${abs}#page`)) });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle = require(join(ok.stack.processor.stagingDir, USER_CODE_FILE)) as { refs: object };
+    const bundle = require(join(extracted(ok), USER_CODE_FILE)) as { refs: object };
     expect(Object.keys(bundle.refs)).toEqual([`${abs}#page`]);
   });
 
@@ -914,11 +953,16 @@ describe("router IAM (least privilege)", () => {
       list(st.Action).some((a) => /^s3:(Put|Delete|AbortMultipartUpload)/.test(a)),
     );
     expect(writes.length).toBeGreaterThan(0);
-    // Its partitions (internal_data/) and, for batch compute, result and log folders under assets/.
+    // Its partitions (internal_data/), for batch compute result and log folders under assets/, and
+    // events too large for an SQS dead letter (dead_letters/, put only).
     for (const st of writes) {
       for (const r of list(st.Resource))
-        expect(r).toMatch(new RegExp(`^${escape(bucket)}/(internal_data|assets)/`));
+        expect(r).toMatch(new RegExp(`^${escape(bucket)}/(internal_data|assets|dead_letters)/`));
     }
+    expect(routerStatements(s).find((st) => st.Sid === "DeadLetters")).toMatchObject({
+      Action: "s3:PutObject",
+      Resource: `${bucket}/dead_letters/*`,
+    });
     const internal = routerStatements(s).find((st) => st.Sid === "InternalData");
     expect(internal).toMatchObject({
       Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],

@@ -28,7 +28,19 @@
  * `Query` on that range, never the route's other buckets.
  *
  * DynamoDB items are limited to 400 KB: an item (or record) whose document exceeds
- * {@link MAX_DOCUMENT_BYTES} is refused with a {@link StoreItemTooLargeError}, never truncated.
+ * {@link MAX_DOCUMENT_BYTES}, or whose whole item exceeds {@link MAX_ITEM_BYTES}, is refused with a
+ * {@link StoreItemTooLargeError}, never truncated.
+ *
+ * Keys are bounded (DynamoDB: partition key ≤ 2,048 bytes, sort key ≤ 1,024 bytes of UTF-8): a key
+ * past its limit keeps a readable prefix (cut at a character boundary) followed by `~` and the
+ * SHA-256 of the whole key (64 hex digits), and the item keeps the whole key in `fpk` / `fsk`. Reads
+ * by key compute the same bounded key; queries whose prefix is longer than the readable part query
+ * by the readable part and keep the items whose whole key starts with the prefix.
+ *
+ * Conditional writes carry a request token (`rt`, a UUID per write). A write whose outcome is
+ * ambiguous (a failed condition, which is also what DynamoDB answers to the SDK's retry of a write
+ * that was applied before the connection broke, or a network error) is resolved at once by reading
+ * the item back: the token says whether this write is the one that is there.
  */
 import {
   BatchGetItemCommand,
@@ -48,6 +60,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from "@aws-sdk/client-dynamodb";
+import { createHash, randomUUID } from "node:crypto";
 import { ROUTING_TABLE_SCHEMA } from "../../flow/model/routing-table-schema";
 import { isFinished, type ExecutionRecord } from "../core/execution-record";
 import type {
@@ -91,9 +104,40 @@ export const routingTableKeySchema: {
  */
 export const MAX_DOCUMENT_BYTES = 350 * 1024;
 
+/** DynamoDB's item size limit (attribute names and values, UTF-8). */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** DynamoDB's partition key limit (bytes of UTF-8). */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+/** DynamoDB's sort key limit (bytes of UTF-8). */
+export const MAX_SORT_KEY_BYTES = 1024;
+/** `~` and 64 hex digits of SHA-256 after a bounded key's readable prefix. */
+const HASH_SUFFIX_BYTES = 65;
+
 /** A bucket or record too large for one DynamoDB item: too many pending groups share one group key. */
 export class StoreItemTooLargeError extends Error {
   override readonly name = "StoreItemTooLargeError";
+}
+
+/**
+ * A key within DynamoDB's limits: the key itself when it fits `maxBytes` of UTF-8, else its longest
+ * prefix that leaves room for `~<sha256 hex>`, cut at a character boundary, then that suffix.
+ */
+export function boundedKey(key: string, maxBytes: number): string {
+  if (Buffer.byteLength(key, "utf8") <= maxBytes) return key;
+  return `${utf8Prefix(key, maxBytes - HASH_SUFFIX_BYTES)}~${createHash("sha256").update(key, "utf8").digest("hex")}`;
+}
+
+/** The longest prefix of `text` of at most `maxBytes` bytes of UTF-8 (never half a character). */
+function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const b = Buffer.byteLength(ch, "utf8");
+    if (bytes + b > maxBytes) break;
+    bytes += b;
+    end += ch.length;
+  }
+  return text.slice(0, end);
 }
 
 export interface DynamoDbStoreProps {
@@ -127,6 +171,8 @@ type Key = { pk: AttributeValue; sk: AttributeValue };
 export class DynamoDbStore implements Store {
   /** DynamoDB requests made: GetItem and BatchGetItem are reads, Put/DeleteItem writes, Query queries. */
   readonly stats: StoreStats = { reads: 0, writes: 0, queries: 0 };
+  /** Conditional writes whose outcome was ambiguous and resolved by reading the item back. */
+  ambiguous = 0;
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly historyTtl: number;
@@ -177,14 +223,9 @@ export class DynamoDbStore implements Store {
 
   async queryBucket(route: string, bucket: string, prefix: string): Promise<KeyedItem<BucketItem>[]> {
     const head = bucketSortKey(bucket, "");
-    const items = await this.query({
-      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-      ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s(head + prefix) },
-      ConsistentRead: true,
-    });
+    const items = await this.queryPrefix(`R#${route}`, head + prefix);
     return items.map((i) => ({
-      key: str(i, "sk").slice(head.length),
+      key: fullSk(i).slice(head.length),
       value: JSON.parse(str(i, "doc")) as BucketItem,
       version: num(i, "ver"),
     }));
@@ -193,13 +234,13 @@ export class DynamoDbStore implements Store {
   async buckets(route: string): Promise<BucketRef[]> {
     const items = await this.query({
       KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk", "#fsk": "fsk" },
       ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("B#") },
-      ProjectionExpression: "#sk",
+      ProjectionExpression: "#sk, #fsk",
     });
     const seen = new Set<string>();
     for (const i of items) {
-      const sk = str(i, "sk");
+      const sk = fullSk(i);
       seen.add(sk.slice(2, sk.indexOf("#", 2)));
     }
     return [...seen].sort().map((bucket) => ({ bucket }));
@@ -212,7 +253,7 @@ export class DynamoDbStore implements Store {
       ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("G#") },
     });
     return items.map((i) => ({
-      key: str(i, "sk").slice(2),
+      key: fullSk(i).slice(2),
       version: num(i, "ver"),
       groups: (JSON.parse(str(i, "doc")) as { groups: LegacyGroup[] }).groups,
     }));
@@ -266,11 +307,11 @@ export class DynamoDbStore implements Store {
     const items = await this.query({
       KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
       FilterExpression: "attribute_exists(#active)",
-      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk", "#active": "active" },
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk", "#active": "active", "#fsk": "fsk" },
       ExpressionAttributeValues: { ":pk": s(`R#${route}`), ":prefix": s("O#") },
-      ProjectionExpression: "#sk, #active",
+      ProjectionExpression: "#sk, #fsk, #active",
     });
-    return items.map((i) => ({ outputKey: str(i, "sk").slice(2), active: str(i, "active") }));
+    return items.map((i) => ({ outputKey: fullSk(i).slice(2), active: str(i, "active") }));
   }
 
   // ---------------------------------------------------------------- executions
@@ -349,7 +390,7 @@ export class DynamoDbStore implements Store {
   private async batchGetRecords(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
     const out = new Map<string, ExecutionRecord>();
     for (let i = 0; i < ids.length; i += BATCH_GET_MAX_KEYS) {
-      let keys: Item[] = ids.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => itemKey(`X#${id}`, "X"));
+      let keys: Item[] = ids.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => keyOnly(itemKey(`X#${id}`, "X")));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt >= BATCH_GET_MAX_ATTEMPTS)
           throw new Error(`DynamoDbStore: ${keys.length} execution records stayed unprocessed (throttled)`);
@@ -420,37 +461,73 @@ export class DynamoDbStore implements Store {
   private async get(key: Key): Promise<Item | undefined> {
     const res = await this.send<GetItemCommandOutput>(
       "reads",
-      new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.table, Key: keyOnly(key), ConsistentRead: true }),
     );
     return res.Item;
   }
 
-  /** Put if the item is at `expected` (undefined: absent); false on a failed condition. */
+  /**
+   * Put if the item is at `expected` (undefined: absent); false on a failed condition. The item
+   * carries a request token: an ambiguous outcome is resolved by reading the item back.
+   */
   private async conditionalPut(item: Item, expected: number | undefined): Promise<boolean> {
-    return this.conditional(
-      "writes",
-      new PutItemCommand({ TableName: this.table, Item: item, ...condition(expected) }),
-    );
-  }
-
-  private async conditionalDelete(key: Key, expected: number | undefined): Promise<boolean> {
-    return this.conditional(
-      "writes",
-      new DeleteItemCommand({ TableName: this.table, Key: key, ...condition(expected) }),
-    );
-  }
-
-  private async conditional(
-    kind: keyof StoreStats,
-    command: PutItemCommand | DeleteItemCommand,
-  ): Promise<boolean> {
+    const token = randomUUID();
+    const written: Item = { ...item, rt: s(token) };
+    checkItemSize(written);
     try {
-      await this.send(kind, command);
+      await this.send(
+        "writes",
+        new PutItemCommand({ TableName: this.table, Item: written, ...condition(expected) }),
+      );
       return true;
     } catch (e) {
-      if (e instanceof Error && e.name === "ConditionalCheckFailedException") return false;
+      if (!isAmbiguous(e)) throw e;
+      this.ambiguous++;
+      // The item as it is now: ours (the token) means the write was applied.
+      let now: Item | undefined;
+      try {
+        now = await this.get({ pk: written.pk as AttributeValue, sk: written.sk as AttributeValue });
+      } catch {
+        throw e;
+      }
+      if (now?.rt?.S === token) return true;
+      if (isConditionFailed(e)) return false;
+      // A network or server error and the item is not ours: not applied (yet); the caller retries.
       throw e;
     }
+  }
+
+  /**
+   * Delete if the item is at `expected`. Ambiguous outcomes are resolved by reading back: an item
+   * that is still at `expected` was not deleted (a network error is thrown again; the caller retries),
+   * an item that is gone or moved on is a failed condition for the caller (it re-reads and decides).
+   */
+  private async conditionalDelete(key: Key, expected: number | undefined): Promise<boolean> {
+    try {
+      await this.send(
+        "writes",
+        new DeleteItemCommand({ TableName: this.table, Key: keyOnly(key), ...condition(expected) }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Items of a partition whose whole sort key starts with `prefix`, however long the prefix. */
+  private async queryPrefix(pk: string, prefix: string): Promise<Item[]> {
+    const readable = utf8Prefix(prefix, MAX_SORT_KEY_BYTES - HASH_SUFFIX_BYTES);
+    const items = await this.query({
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: {
+        ":pk": s(boundedKey(pk, MAX_PARTITION_KEY_BYTES)),
+        ":prefix": s(readable),
+      },
+      ConsistentRead: true,
+    });
+    return readable === prefix ? items : items.filter((i) => fullSk(i).startsWith(prefix));
   }
 
   /** Every item of a key condition, page by page. */
@@ -555,8 +632,65 @@ function bucketSortKey(bucket: string, key: string): string {
   return `B#${bucket}#${key}`;
 }
 
-function itemKey(pk: string, sk: string): Key {
-  return { pk: s(pk), sk: s(sk) };
+/**
+ * The key attributes of an item, bounded (see {@link boundedKey}). A bounded key's whole value is kept
+ * in `fpk` / `fsk` when the item is written (spread into the item with the key).
+ */
+function itemKey(pk: string, sk: string): Key & Item {
+  const key: Key & Item = {
+    pk: s(boundedKey(pk, MAX_PARTITION_KEY_BYTES)),
+    sk: s(boundedKey(sk, MAX_SORT_KEY_BYTES)),
+  };
+  if (key.pk.S !== pk) key.fpk = s(pk);
+  if (key.sk.S !== sk) key.fsk = s(sk);
+  return key;
+}
+
+/** Only the key attributes (GetItem and DeleteItem take nothing else). */
+function keyOnly(k: Key): Key {
+  return { pk: k.pk, sk: k.sk };
+}
+
+/** The whole sort key of an item (its `fsk` when the stored key is bounded). */
+function fullSk(item: Item): string {
+  return item.fsk?.S ?? str(item, "sk");
+}
+
+/** Bytes of an item as DynamoDB counts them: attribute names and values (strings and numbers as text). */
+export function itemBytes(item: Item): number {
+  let bytes = 0;
+  for (const [name, v] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name, "utf8");
+    if (v.S !== undefined) bytes += Buffer.byteLength(v.S, "utf8");
+    else if (v.N !== undefined) bytes += Math.ceil(v.N.length / 2) + 1;
+    else bytes += Buffer.byteLength(JSON.stringify(v), "utf8");
+  }
+  return bytes;
+}
+
+function checkItemSize(item: Item): void {
+  const bytes = itemBytes(item);
+  if (bytes > MAX_ITEM_BYTES)
+    throw new StoreItemTooLargeError(
+      `item ${describeKey(item)}: ${bytes} bytes exceeds DynamoDB's item limit of ${MAX_ITEM_BYTES} bytes`,
+    );
+}
+
+function isConditionFailed(e: unknown): boolean {
+  return e instanceof Error && e.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * A write whose outcome is not known: a failed condition (also what the SDK's retry of an applied
+ * write gets), or a network or server error. Validation errors are not ambiguous: nothing was written.
+ */
+function isAmbiguous(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (isConditionFailed(e)) return true;
+  if (e.name === "ValidationException" || e.name === "StoreItemTooLargeError") return false;
+  // A 4xx (validation, throttling, access) was refused before anything was written.
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return !(status !== undefined && status >= 400 && status < 500);
 }
 
 function s(v: string): AttributeValue {

@@ -13,6 +13,9 @@ import type { MetricsSink } from "../core/hooks";
 /** Key prefix of platform metric groups in the counters (route ids never contain it). */
 const PLATFORM = "$platform:";
 
+/** Inputs refused, by reason (dimension `Reason`). */
+export const REJECTED_METRIC = "EventsRejected";
+
 export interface EmfMetricsProps {
   readonly namespace: string;
   readonly application: string;
@@ -23,6 +26,7 @@ export interface EmfMetricsProps {
 
 export class EmfMetrics implements MetricsSink {
   private readonly counts = new Map<string, Map<string, number>>();
+  private readonly rejections = new Map<string, number>();
 
   constructor(private readonly props: EmfMetricsProps) {}
 
@@ -32,6 +36,14 @@ export class EmfMetrics implements MetricsSink {
     const m = this.counts.get(key) ?? new Map<string, number>();
     m.set(name, (m.get(name) ?? 0) + value);
     this.counts.set(key, m);
+  }
+
+  /**
+   * An input refused, by the kind of reason (rejections.ts): `EventsRejected` with dimensions
+   * `Application`, `Component` ("orchestration") and `Reason`, one line per reason at flush.
+   */
+  rejected(reason: string, value = 1): void {
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + value);
   }
 
   /** Writes one EMF line per dimension set (route, or the platform) and resets the counters. */
@@ -62,5 +74,25 @@ export class EmfMetrics implements MetricsSink {
       write(JSON.stringify(line));
     }
     this.counts.clear();
+    for (const [reason, value] of this.rejections) {
+      const dims = { ...platformMetricDimensions(this.props.application, "orchestration"), Reason: reason };
+      write(
+        JSON.stringify({
+          _aws: {
+            Timestamp: timestamp,
+            CloudWatchMetrics: [
+              {
+                Namespace: this.props.namespace,
+                Dimensions: [Object.keys(dims)],
+                Metrics: [{ Name: REJECTED_METRIC, Unit: "Count" }],
+              },
+            ],
+          },
+          ...dims,
+          [REJECTED_METRIC]: value,
+        }),
+      );
+    }
+    this.rejections.clear();
   }
 }

@@ -12,6 +12,7 @@ import type { Dimensions } from "../core/signal";
 import type { DeadLetters } from "./dead-letters";
 import type { EmfMetrics } from "./emf-metrics";
 import { adaptEvent } from "./events/adapt";
+import { reasonCode } from "./rejections";
 import type { SourceIndex } from "./events/source-index";
 import type { SqsScheduler, TaskMessage } from "./sqs-scheduler";
 
@@ -71,6 +72,14 @@ export interface RouterServiceProps {
 export class RouterService {
   constructor(private readonly props: RouterServiceProps) {}
 
+  /**
+   * One invocation. Never throws for one bad record of an SQS batch: the records to retry are in
+   * `batchItemFailures`, and only those. A direct (asynchronous) invocation follows Lambda's
+   * asynchronous semantics: an event the router cannot use is dead-lettered by the router itself and
+   * the invocation succeeds; a failure worth retrying (a dependency down, a dead letter that could not
+   * be sent) throws, so Lambda retries it twice and then sends the event to the function's
+   * dead-letter queue.
+   */
   async handle(event: unknown): Promise<HandleResult> {
     try {
       if (isCommand(event)) return { result: await this.command(event) };
@@ -98,16 +107,13 @@ export class RouterService {
         ignored.push(...(r.ignored ?? []));
       } catch (e) {
         const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = thrown(e);
         log("error", "message failed", { messageId: record.messageId, receives, error: reason });
-        if (receives >= (this.props.maxReceives ?? 5)) {
-          await this.props.deadLetters.send(
-            `failed ${receives} times: ${reason}`,
-            record,
-            this.props.clock.now(),
-          );
-          this.props.metrics?.emit(undefined, "EventsDeadLettered");
-        } else failures.push({ itemIdentifier: record.messageId });
+        // A permanent error (state too large for the store) fails the same way on every receive.
+        const last = receives >= (this.props.maxReceives ?? 5) || isPermanent(e);
+        const letter = isPermanent(e) ? reason : `failed ${receives} times: ${reason}`;
+        if (!last || !(await this.tryDeadLetter(letter, record)))
+          failures.push({ itemIdentifier: record.messageId });
       }
     }
     return { batchItemFailures: failures, signals, ignored };
@@ -129,17 +135,31 @@ export class RouterService {
     return this.deliver({ Records: [record] });
   }
 
-  /** Adapts an AWS event and routes what it carries; what it cannot use is logged or dead-lettered. */
+  /**
+   * Adapts an AWS event and routes what it carries; what it cannot use is logged or dead-lettered.
+   * A signal whose state cannot be stored (StoreItemTooLargeError) is dead-lettered alone; any other
+   * error is thrown (the delivery is retried). A dead letter that cannot be sent is thrown too.
+   */
   private async deliver(event: unknown): Promise<HandleResult> {
     const adapted = adaptEvent(event, this.props.index);
     for (const i of adapted.ignored) {
-      if (i.unprocessable) {
-        await this.props.deadLetters.send(i.reason, event, this.props.clock.now());
-        this.props.metrics?.emit(undefined, "EventsDeadLettered");
-      } else log("info", "event ignored", { reason: i.reason, eventId: i.eventId });
+      if (i.unprocessable) await this.deadLetter(i.reason, event);
+      else {
+        const code = reasonCode(i.reason);
+        // Counted by kind (outside the filter is worth seeing on a dashboard), never dead-lettered.
+        if (code === "outside-filter") this.props.metrics?.rejected(code);
+        log("info", "event ignored", { reason: i.reason, eventId: i.eventId });
+      }
     }
     for (const s of adapted.signals) {
-      const outcome = await this.props.router.process(s);
+      let outcome: ProcessOutcome;
+      try {
+        outcome = await this.props.router.process(s);
+      } catch (e) {
+        if (!isPermanent(e)) throw e;
+        await this.deadLetter(`signal of "${s.node}" cannot be stored: ${thrown(e)}`, event);
+        continue;
+      }
       log("info", "signal", {
         node: s.node,
         dimensions: s.dimensions,
@@ -158,6 +178,34 @@ export class RouterService {
       if (!known) log("info", "engine event for an unknown job", { engine: e.engine, handle: e.handle });
     }
     return { signals: adapted.signals.length, ignored: adapted.ignored.map((i) => i.reason) };
+  }
+
+  /** Sends a dead letter and counts it (EventsDeadLettered, EventsRejected by reason); throws when it cannot. */
+  private async deadLetter(reason: string, event: unknown): Promise<void> {
+    const letter = await this.props.deadLetters.send(reason, event, this.props.clock.now());
+    this.props.metrics?.emit(undefined, "EventsDeadLettered");
+    this.props.metrics?.rejected(letter.reasonCode);
+    log("error", "dead letter", {
+      reason: letter.reason,
+      reasonCode: letter.reasonCode,
+      ...(letter.stored ? { stored: letter.stored.uri } : {}),
+    });
+  }
+
+  /** `deadLetter`, reporting a failed send (throttled, queue gone) instead of throwing it. */
+  private async tryDeadLetter(reason: string, event: SqsRecord): Promise<boolean> {
+    try {
+      await this.deadLetter(reason, event);
+      return true;
+    } catch (e) {
+      log("error", "dead letter not sent: the message stays on its queue", {
+        messageId: event.messageId,
+        reason,
+        error: thrown(e),
+      });
+      this.props.metrics?.emit(undefined, "RouterErrors");
+      return false;
+    }
   }
 
   private async command(c: RemoteCommand): Promise<CommandResult> {
@@ -226,6 +274,15 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Errors that fail the same way however often the delivery is retried. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof Error && e.name === "StoreItemTooLargeError";
+}
+
+function thrown(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function log(level: "info" | "error", msg: string, fields: Record<string, unknown>): void {

@@ -130,7 +130,8 @@ export class GroupIntake {
         this.p.conflicts,
         this.p.metrics,
       );
-      if (d.kind === "noop") return [];
+      // A redelivered token the group holds: the delivery that wrote it may have died before the claim.
+      if (d.kind === "noop" && d.held === undefined) return [];
       if (d.kind === "resume") {
         await this.resumeExecution(route, d.executionId, run);
         return [];
@@ -139,13 +140,17 @@ export class GroupIntake {
         await this.trigger(route, bucket, key, d.item, run);
         continue;
       }
-      if (d.expired) await this.expired(route, d.expired.item.partition, d.expired.reason);
-      if (d.created) await this.p.hooks.call(route, "onPendingCreated", { dimensions: partition });
+      if (d.kind === "write") {
+        if (d.expired) await this.expired(route, d.expired.item.partition, d.expired.reason);
+        if (d.created) await this.p.hooks.call(route, "onPendingCreated", { dimensions: partition });
+      }
+      const held = d.kind === "write" ? d.next.tokens : d.held;
+      if (held === undefined) return [];
       const facts = (await store.queryBucket(route.id, bucket, FACT_PREFIX))
         .filter(isFact)
         .map((f) => f.value);
       // Incomplete as written: nothing to claim (a fact arriving later finds the group).
-      if (!completion(route, partition, d.next.tokens, facts, clock.now(), this.p.custom)) return [];
+      if (!completion(route, partition, held, facts, clock.now(), this.p.custom)) return [];
       return this.claim(route, bucket, key, facts, run);
     }
     return [];

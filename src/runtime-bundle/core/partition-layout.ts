@@ -201,6 +201,44 @@ function parseSegment(
   return renderDimensionValue(spec, c.value) === text ? c.value : undefined;
 }
 
+/**
+ * Why a key that has the shape of one of the node's partition objects (its root, one segment per
+ * dimension, then a file) names no partition: the first segment whose value is not a valid value of
+ * its dimension (`"abc" is not a valid value of dimension "n" (LONG): …`). Undefined when the key
+ * does not have that shape, or every value is valid (the key is outside the filter, or fine).
+ */
+export function invalidPartitionValue(
+  node: PartitionedNodeModel,
+  root: string,
+  key: string,
+): string | undefined {
+  if (root !== "" && !key.startsWith(`${root}/`)) return undefined;
+  const parts = (root === "" ? key : key.slice(root.length + 1)).split("/");
+  const specs = node.signal.dimensions;
+  if (parts.length !== specs.length + 1) return undefined;
+  const templates = segmentTemplates(node);
+  for (let i = 0; i < specs.length; i++) {
+    const { prefix, suffix } = templates[i];
+    const segment = parts[i];
+    if (
+      segment.length < prefix.length + suffix.length ||
+      !segment.startsWith(prefix) ||
+      !segment.endsWith(suffix)
+    )
+      return undefined; // another layout, not a bad value
+    const text = segment.slice(prefix.length, segment.length - suffix.length);
+    const c = coerceDimensionValue(specs[i], text);
+    const why =
+      c.error ??
+      (renderDimensionValue(specs[i], c.value) === text
+        ? undefined
+        : `not its canonical form ${JSON.stringify(renderDimensionValue(specs[i], c.value))}`);
+    if (why !== undefined)
+      return `${JSON.stringify(text)} is not a valid value of dimension "${specs[i].name}" (${specs[i].type}): ${why}`;
+  }
+  return undefined;
+}
+
 function segmentProblem(segment: string): string | undefined {
   if (segment.length === 0) return "empty";
   if (segment.includes("/")) return 'contains "/"';

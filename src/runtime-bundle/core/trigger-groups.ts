@@ -88,8 +88,12 @@ export type TokenDecision =
   | { readonly kind: "resume"; readonly executionId: string }
   /** The group is being triggered: finish that first, then offer again. */
   | { readonly kind: "finish-trigger"; readonly item: GroupItem }
-  /** A second token for a pending group, or a repeat. */
-  | { readonly kind: "noop" }
+  /**
+   * A second token for a pending group, or a repeat. `held`: the pending group already holds this
+   * very token (same event id, or none): a redelivery after an invocation that wrote the token and
+   * died before claiming, so whether the group (these tokens) is complete is looked at again.
+   */
+  | { readonly kind: "noop"; readonly held?: Readonly<Record<string, Dimensions>> }
   | {
       readonly kind: "write";
       readonly next: GroupItem;
@@ -127,7 +131,10 @@ export function offerToken(item: GroupItem | undefined, c: TokenContext): TokenD
   if (base && (base.state === "pending" || base.state === "waiting")) {
     if (isExpired(base, now)) expired = { item: base, reason: "ttl" };
     else {
-      if (base.tokens[c.alias] !== undefined) return { kind: "noop" };
+      if (base.tokens[c.alias] !== undefined)
+        return base.state === "pending" && base.ids?.[c.alias] === c.eventId
+          ? { kind: "noop", held: base.tokens }
+          : { kind: "noop" };
       if (base.state === "waiting") return { kind: "noop" };
       return {
         kind: "write",

@@ -51,7 +51,12 @@ function visit(value: unknown, ctx: Context, out: Unwrapped[], sink: Sink): void
   if (typeof value === "string") {
     const parsed = parseJson(value);
     if (parsed === undefined) {
-      sink.reject(`${where(ctx)} is not JSON: ${preview(value)}`, ctx.id);
+      sink.reject(
+        isTruncatedJson(value)
+          ? `${where(ctx)} is truncated JSON (${value.length} characters, ending ${preview(value.slice(-40))})`
+          : `${where(ctx)} is not JSON: ${preview(value)}`,
+        ctx.id,
+      );
       return;
     }
     visit(parsed.value, deeper, out, sink);
@@ -169,4 +174,19 @@ function where(ctx: Context): string {
   if (last === "sqs") return "SQS message body";
   if (last === "sns") return "SNS message";
   return "event";
+}
+
+/** JSON that starts as an object or array and ends before it closes (cut short on the way). */
+function isTruncatedJson(text: string): boolean {
+  if (!/^\s*[[{]/.test(text)) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) return false;
+    if (/end of (JSON )?(input|data)|Unterminated/i.test(e.message)) return true;
+    // V8 names where parsing stopped: at the very end, the text was cut short.
+    const at = /at position (\d+)/.exec(e.message);
+    return at !== null && Number(at[1]) >= text.trimEnd().length;
+  }
 }

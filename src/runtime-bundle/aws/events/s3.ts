@@ -10,7 +10,12 @@
  */
 import { COMPLETION_MARKER, INTERNAL_DATA_PREFIX } from "../../../flow/model/deployment-contract";
 import type { S3DatasetNodeModel, UpstreamDataNodeModel } from "../../../flow/model/flow-model";
-import { matchInternalKey, matchObjectKey, type PartitionObjectMatch } from "../../core/partition-layout";
+import {
+  invalidPartitionValue,
+  matchInternalKey,
+  matchObjectKey,
+  type PartitionObjectMatch,
+} from "../../core/partition-layout";
 import type { Signal } from "../../core/signal";
 import { field, object, preview, text, type JsonObject } from "./fields";
 import type { SourceIndex } from "./source-index";
@@ -27,6 +32,9 @@ export function decodeS3Key(key: string): string | undefined {
     return undefined;
   }
 }
+
+/** S3's limit on an object key (bytes of UTF-8): a longer key in an event is not a real object's. */
+export const MAX_S3_KEY_BYTES = 1024;
 
 /** What identifies an object version in its events, best first. */
 interface Version {
@@ -92,11 +100,12 @@ export function adaptS3EventBridge(
     etag: text(obj, "etag") ?? text(obj, "eTag"),
     eventTime: text(event, "time"),
   };
+  // EventBridge carries the key as it is (notifications URL-encode it): never decoded here.
   if (detailType === "Object Created") {
-    objectCreated(index, sink, bucketName, rawKey, version, text(event, "account"));
+    objectCreated(index, sink, bucketName, rawKey, version, text(event, "account"), false);
     return;
   }
-  const key = decodeS3Key(rawKey) ?? rawKey;
+  const key = rawKey;
   const id = s3EventId(bucketName, key, version);
   if (detailType === "Object Deleted") {
     sink.ignore(`S3 Object Deleted of s3://${bucketName}/${key}: removed objects never signal`, id);
@@ -125,12 +134,21 @@ function objectCreated(
   rawKey: string,
   version: Version,
   account?: string,
+  encoded = true,
 ): void {
-  const key = decodeS3Key(rawKey);
+  const key = encoded ? decodeS3Key(rawKey) : rawKey;
   if (key === undefined) {
     sink.reject(
       `S3 key ${preview(rawKey)} in bucket ${preview(bucket)} is not valid URL encoding`,
       s3EventId(bucket, rawKey, version),
+    );
+    return;
+  }
+  const keyBytes = Buffer.byteLength(key, "utf8");
+  if (keyBytes > MAX_S3_KEY_BYTES) {
+    sink.reject(
+      `S3 key ${preview(key)} in bucket ${preview(bucket)} has ${keyBytes} bytes: exceeds S3's limit of ${MAX_S3_KEY_BYTES}`,
+      s3EventId(bucket, key.slice(0, 256), version),
     );
     return;
   }
@@ -165,6 +183,10 @@ function objectCreated(
   }
   signalPartition(sink, bucket, key, eventId, under, {
     match: matchObjectKey,
+    invalid: (node) =>
+      node.completion === null || key.endsWith(`/${node.completion}`)
+        ? invalidPartitionValue(node, node.prefix, key)
+        : undefined,
     describe: (nodes) => `s3Dataset ${nodes.map((n) => `"${n.id}"`).join(", ")}`,
     completesOn: (node) => (node.completion === null ? "any data file" : preview(node.completion)),
   });
@@ -206,6 +228,8 @@ function upstreamObjectCreated(
   }
   signalPartition(sink, bucket, key, eventId, under, {
     match: matchInternalKey,
+    invalid: (node) =>
+      key.endsWith(`/${COMPLETION_MARKER}`) ? invalidPartitionValue(node, node.path, key) : undefined,
     describe: (nodes) =>
       `imported node ${nodes.map((n) => `"${n.id}"`).join(", ")} of upstream ${preview(nodes[0].upstream.application)}`,
     completesOn: () => preview(COMPLETION_MARKER),
@@ -215,6 +239,11 @@ function upstreamObjectCreated(
 interface Layout<N> {
   /** The key's partition and file, undefined when the key is not one of the node's (or is filtered out). */
   readonly match: (node: N, key: string) => PartitionObjectMatch | undefined;
+  /**
+   * Why a completion object in the node's layout names no partition: a value of the wrong type for
+   * its dimension. Undefined when it is not that (another layout, a part file).
+   */
+  readonly invalid: (node: N) => string | undefined;
   /** The nodes, for reasons: `s3Dataset "a", "b"`. */
   readonly describe: (nodes: readonly N[]) => string;
   /** The completion file of a node, for reasons. */
@@ -271,6 +300,15 @@ function signalPartition<N extends S3DatasetNodeModel | UpstreamDataNodeModel>(
       eventId,
     );
   } else {
+    // A completion object in the layout whose value is not one of its dimension: the producer wrote a
+    // partition that cannot exist (abc for a LONG, 2024-02-30): dead-lettered, not just ignored.
+    for (const node of otherLayout) {
+      const invalid = layout.invalid(node);
+      if (invalid !== undefined) {
+        sink.reject(`key ${preview(key)} of ${layout.describe([node])}: ${invalid}`, eventId);
+        return;
+      }
+    }
     sink.ignore(
       `key ${preview(key)} does not match the partition layout of ${layout.describe(otherLayout)}`,
       eventId,
