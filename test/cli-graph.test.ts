@@ -1,5 +1,5 @@
 /** `sluice graph`: the graph model, its Mermaid, DOT and SVG renderings and the SVG's layout. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Application, allOf, anyOf, dim, link, not, shift, sparkSql } from "../src";
@@ -396,7 +396,7 @@ test("--json prints the graph model; --out writes a file; a bad --format is a us
   const bad = await run(["graph", FLOWS["daily-aggregation"] as string, "--format", "png"]);
   expect(bad.code).toBe(2);
   expect(bad.err).toBe("sluice graph: unknown --format png (one of mermaid, dot, svg)\n");
-  expect((await run(["help"])).out).toContain("graph <flow.ts> [--format mermaid|dot|svg]");
+  expect((await run(["graph", "--help"])).out).toContain("graph <flow.ts> [--format mermaid|dot|svg]");
 });
 
 // ---------------------------------------------------------------- escaping
@@ -541,4 +541,48 @@ test("the README's graph and docs/images/daily-aggregation.svg are up to date", 
   expect(existsSync(svg)).toBe(true);
   // Regenerate: node bin/sluice.js graph examples/daily-aggregation/flow.ts --format svg --out docs/images/daily-aggregation.svg
   expect(readFileSync(svg, "utf8")).toBe(renderSvg(graph));
+});
+
+test("an invalid flow is drawn: faulty nodes and inputs marked, issues listed, exit 1", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-graph-invalid-"));
+  const file = join(dir, "flow.ts");
+  writeFileSync(
+    file,
+    `import { Application, dim, sparkSql } from "sluice";
+     const app = new Application("bad-graph", { account: "111122223333", region: "us-east-1" });
+     const ev = app.s3Dataset("ev", { bucket: "raw", dimensions: { region: dim.string() }, filter: { region: ["NA"] } });
+     const ok = app.s3Dataset("ok", { bucket: "raw-ok", dimensions: { region: dim.string() } });
+     app.data("out", { inputs: [ev.at("EU"), ok], compute: sparkSql("SELECT 1"), retries: -1 });
+     export default app;`,
+  );
+  const r = await run(["graph", file]);
+  expect(r.code).toBe(1);
+  expect(r.err.split("\n").filter(Boolean)).toEqual([
+    expect.stringMatching(
+      /^nodes\.out\.inputs\.ev\.dimensions\.region: node "out", input "ev", dimension "region": value "EU" is not in the filter/,
+    ),
+    expect.stringMatching(/^nodes\.out\.retries: /),
+  ]);
+  expect(r.out).toContain("classDef invalid stroke:#cf222e,stroke-width:3px");
+  expect(r.out).toMatch(/^ {2}class out invalid$/m);
+  expect(r.out).toMatch(/^ {2}linkStyle 0 stroke:#cf222e,stroke-width:3px$/m); // ev → out, not ok → out
+  expect(r.out).toMatch(/^ {2}%% issue: nodes\.out\.retries: /m);
+
+  const json = JSON.parse((await run(["graph", file, "--json"])).out) as Graph;
+  expect(json.issues).toHaveLength(2);
+  expect(json.nodes.find((n) => n.id === "out")?.issues).toEqual([expect.stringMatching(/retries/)]);
+  expect(json.nodes.find((n) => n.id === "ev")?.issues).toBeUndefined();
+  expect(json.edges.map((e) => [e.from, e.issues?.length ?? 0])).toEqual([
+    ["ev", 1],
+    ["ok", 0],
+  ]);
+  const dot = await run(["graph", file, "--format", "dot"]);
+  expect(dot.out).toMatch(/"out" \[.*color="#cf222e".*penwidth="3"/);
+  const svg = await run(["graph", file, "--format", "svg"]);
+  expect(svg.out).toContain('stroke="#cf222e" stroke-width="3"');
+  // A valid flow's graph carries no issue fields.
+  expect((await run(["graph", "examples/daily-aggregation/flow.ts", "--json"])).out).not.toContain(
+    '"issues"',
+  );
+  rmSync(dir, { recursive: true, force: true });
 });

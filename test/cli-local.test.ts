@@ -2,7 +2,7 @@
  * `sluice local`: a LocalRuntime persisted under --dir, driven through main() one CLI invocation at a
  * time, so that every state the flow needs between actions must come back from the folder.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,12 +94,14 @@ test("two inputs processed by two invocations: the second one executes, from the
 
   const pending = await run(local("pending", "joined"));
   expect(pending.code).toBe(0);
-  expect(pending.out).toMatch(/day\s+received\s+state/);
-  expect(pending.out).toMatch(/2024-05-07\s+a\s+pending/);
+  expect(pending.out).toMatch(/day\s+received\s+missing\s+state/);
+  expect(pending.out).toMatch(/2024-05-07\s+a\s+b\s+pending/);
   const pendingJson = JSON.parse((await run(local("pending", "joined", "--json"))).out);
-  expect(pendingJson).toEqual([
-    expect.objectContaining({ dimensions: { day: "2024-05-07" }, received: ["a"] }),
-  ]);
+  expect(pendingJson).toEqual({
+    node: "joined",
+    groups: [expect.objectContaining({ dimensions: { day: "2024-05-07" }, received: ["a"], missing: ["b"] })],
+    facts: [],
+  });
 
   const second = await run(local("process", "b", "2024-05-07"));
   expect(second.code).toBe(0);
@@ -230,7 +232,17 @@ test("backfill on a terminal draws a progress bar", async () => {
 
 test("backfill over other dimensions: their declared filter, or --fixed", async () => {
   const all = await run(
-    local("backfill", "per_region", "--from", "2024-05-01", "--to", "2024-05-02", "--json"),
+    local(
+      "backfill",
+      "per_region",
+      "--from",
+      "2024-05-01",
+      "--to",
+      "2024-05-02",
+      "--dimension",
+      "day",
+      "--json",
+    ),
   );
   expect(all.code).toBe(2);
   expect(all.err).toBe(
@@ -244,6 +256,8 @@ test("backfill over other dimensions: their declared filter, or --fixed", async 
       "2024-05-01",
       "--to",
       "2024-05-02",
+      "--dimension",
+      "day",
       "--fixed",
       "n=1,2",
       "--json",
@@ -262,6 +276,8 @@ test("backfill over other dimensions: their declared filter, or --fixed", async 
       "2024-05-01",
       "--to",
       "2024-05-02",
+      "--dimension",
+      "day",
       "--fixed",
       "region=NA,n=7",
       "--json",
@@ -295,7 +311,7 @@ test.each([
   [["poll", "joined"], 'node "joined" takes 1 value (day: DATETIME %Y-%m-%d, in this order), got 0'],
   [
     ["frobnicate"],
-    'unknown action "frobnicate" (actions: process, execute, poll, pending, executions, backfill)',
+    'unknown action "frobnicate" (actions: process, execute, poll, pending, facts, executions, status, backfill)',
   ],
   [
     ["backfill", "joined", "--from", "2024-05-03"],
@@ -307,7 +323,7 @@ test.each([
   ],
   [
     ["backfill", "joined", "--from", "2024-05-01", "--to", "2024-05-02", "--concurrency", "x"],
-    "--concurrency x: give a whole number of executions at a time, 1 or more",
+    '--concurrency must be an integer from 1 to 100, got "x"',
   ],
   [["pending", "joined", "2024-05-01"], 'pending takes only <node>, got also "2024-05-01"'],
   [
@@ -339,5 +355,197 @@ test("--dir is required; a state folder in use is refused with exit 4", async ()
 });
 
 test("sluice help lists the local command", async () => {
-  expect((await run(["help"])).out).toContain("local <flow.ts> <action>");
+  expect((await run(["help"])).out).toMatch(/^ {2}local {6}the flow on this machine/m);
+  expect((await run(["help", "local"])).out).toContain("local <flow.ts> <action>");
+  expect((await run(["local", "--help"])).out).toContain("pending <node>");
+});
+
+describe("pending and facts: what a node waits for, by name", () => {
+  let rangeFlow: string;
+  beforeEach(() => {
+    rangeFlow = join(tmp, "range-flow.ts");
+    writeFileSync(
+      rangeFlow,
+      `import { Application, dim, inline, range } from "sluice";
+       const app = new Application("pending-cli", { account: "111122223333", region: "us-east-1" });
+       const clicks = app.s3Dataset("clicks", {
+         bucket: "raw-clicks",
+         partitions: ["region={}", "{}"],
+         dimensions: { region: dim.string(), day: dim.datetime() },
+         filter: { region: ["NA", "EU", "JP"] },
+       });
+       const daily = app.timer("daily", "rate(1 day)", { dimension: "day" });
+       app.data("w", {
+         inputs: { t: daily, last3: clicks.at("NA", range(-3)).rangeCheck() },
+         output: { day: dim.datetime() },
+         compute: inline(async () => undefined),
+       });
+       app.data("joined", {
+         inputs: [daily, clicks],
+         output: { region: dim.string(), day: dim.datetime() },
+         compute: inline(async () => undefined),
+       });
+       export default app;`,
+    );
+  });
+  const ranged = (...args: string[]): string[] => ["local", rangeFlow, ...args, "--dir", dir];
+
+  test("a range check names the partitions it still waits for; facts are listed separately", async () => {
+    for (const day of ["2024-05-07", "2024-05-05"]) {
+      const marker = join(dir, "external", "clicks", "region=NA", day);
+      mkdirSync(marker, { recursive: true });
+      writeFileSync(join(marker, "_SUCCESS"), "");
+    }
+    expect((await run(ranged("process", "daily", "2024-05-07"))).code).toBe(0);
+    expect((await run(ranged("process", "clicks", "NA", "2024-05-07"))).code).toBe(0);
+
+    const text = await run(ranged("pending", "w"));
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^day\s+received\s+missing\s+state\s+created\s+expires$/m);
+    expect(text.out).toMatch(/^2024-05-07\s+t,last3\s+-\s+waiting\s/m);
+    // Times are real times: the state folder's virtual clock starts at, and keeps up with, the real time.
+    const created = /waiting\s+(\S+Z)/.exec(text.out)?.[1] as string;
+    expect(Math.abs(Date.parse(created) - Date.now())).toBeLessThan(10 * 60_000);
+    expect(text.out).toMatch(/^day=2024-05-07: waits for 1 missing partition: \S*region=NA\/2024-05-06$/m);
+
+    const json = JSON.parse((await run(ranged("pending", "w", "--json"))).out);
+    expect(json.node).toBe("w");
+    expect(json.groups).toEqual([
+      expect.objectContaining({
+        dimensions: { day: "2024-05-07" },
+        received: ["t", "last3"],
+        missing: [],
+        state: "waiting",
+        missingPartitions: [expect.stringMatching(/region=NA\/2024-05-06$/)],
+      }),
+    ]);
+
+    // The timer of 2024-05-07 is a live fact of "joined": it pins the day for every region.
+    const facts = await run(ranged("facts", "joined"));
+    expect(facts.code).toBe(0);
+    expect(facts.out).toMatch(/^live facts of joined:$/m);
+    expect(facts.out).toMatch(/^daily\s+day=2024-05-07\s+day=2024-05-07\s+\S+Z\s+\S+Z$/m);
+    const factsJson = JSON.parse((await run(ranged("facts", "joined", "--json"))).out);
+    expect(factsJson).toEqual({
+      node: "joined",
+      facts: [
+        expect.objectContaining({
+          input: "daily",
+          dimensions: { day: "2024-05-07" },
+          pins: { day: "2024-05-07" },
+        }),
+      ],
+    });
+    // pending of joined: the NA group of the clicks event (whole partition, never "*"), and the fact.
+    const joined = JSON.parse((await run(ranged("pending", "joined", "--json"))).out);
+    for (const g of joined.groups) {
+      expect(Object.keys(g.dimensions).sort()).toEqual(["day", "region"]);
+      expect(Object.values(g.dimensions)).not.toContain("*");
+    }
+    expect(joined.facts).toHaveLength(1);
+  });
+
+  test("a value outside the filter is a usage error that lists the filter", async () => {
+    const r = await run(ranged("process", "clicks", "XX", "2024-05-07"));
+    expect(r).toEqual({
+      code: 2,
+      out: "",
+      err: 'sluice local: node "clicks", dimension "region": XX is not in the filter (NA, EU, JP)\n',
+    });
+  });
+});
+
+test("local and remote share one backfill planner: a LONG range, --fixed deduplicated, one cap", async () => {
+  const r = await run(
+    local(
+      "backfill",
+      "per_region",
+      "--dimension",
+      "n",
+      "--from",
+      "1",
+      "--to",
+      "2",
+      "--fixed",
+      "region=NA,NA,day=2024-05-01",
+      "--json",
+    ),
+  );
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.out).executions.map((e: { dimensions: unknown }) => e.dimensions)).toEqual([
+    { region: "NA", n: 1, day: "2024-05-01" },
+    { region: "NA", n: 2, day: "2024-05-01" },
+  ]);
+  const big = await run(local("backfill", "joined", "--from", "2000-01-01", "--to", "2099-01-01"));
+  expect(big).toEqual({
+    code: 2,
+    out: "",
+    err: "sluice local: --from 2000-01-01 --to 2099-01-01 is more than 10000 values; split it\n",
+  });
+});
+
+test("--datasets: a folder that does not exist is a usage error", async () => {
+  const missing = join(tmp, "nope");
+  expect(await run(local("process", "a", "2024-05-01", "--datasets", `a=${missing}`))).toEqual({
+    code: 2,
+    out: "",
+    err: `sluice local: --datasets: the folder of "a", ${missing}, does not exist\n`,
+  });
+});
+
+test("status: per data node, pending groups and what they wait for, the last executions, failures", async () => {
+  expect((await run(local("process", "a", "2024-05-03"))).code).toBe(0);
+  expect((await run(local("process", "b", "2024-05-03"))).code).toBe(4); // the compute fails on 05-03
+  expect((await run(local("process", "a", "2024-05-04"))).code).toBe(0);
+  const r = await run(local("status"));
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^now: \S+Z$/m);
+  expect(r.out).toContain("\njoined: 1 execution, 1 failed, 1 pending group\n");
+  expect(r.out).toContain("  pending day=2024-05-04: pending, received a; waits for inputs b\n");
+  expect(r.out).toMatch(/^ {2}joined-\S+ day=2024-05-03 FAILED \(1 attempt\): .*no data for 2024-05-03$/m);
+  expect(r.out).toContain("\nper_region: 0 executions, 0 failed, 0 pending groups\n");
+  const json = JSON.parse((await run(local("status", "joined", "--json"))).out);
+  expect(json.nodes).toEqual([
+    expect.objectContaining({
+      node: "joined",
+      executions: 1,
+      failed: 1,
+      groups: [expect.objectContaining({ dimensions: { day: "2024-05-04" }, missing: ["b"] })],
+    }),
+  ]);
+  expect((await run(local("status", "a"))).err).toBe(
+    'sluice local: node "a" (s3Dataset) is not a data node: status takes one of joined, per_region\n',
+  );
+});
+
+test("a project config gives the default flow and --dir; the command line wins; typos are errors", async () => {
+  const cwd = process.cwd();
+  process.chdir(tmp);
+  try {
+    writeFileSync(join(tmp, "sluice.config.json"), JSON.stringify({ flow: "flow.ts", dir: "state" }));
+    expect((await run(["local", "process", "a", "2024-05-07"])).code).toBe(0);
+    const pending = await run(["local", "pending", "joined", "--json"]);
+    expect(JSON.parse(pending.out).groups).toEqual([
+      expect.objectContaining({ dimensions: { day: "2024-05-07" }, received: ["a"] }),
+    ]);
+    expect(existsSync(join(dir, ".sluice", "state"))).toBe(true); // dir is tmp/state
+    expect((await run(["validate"])).out).toBe(`${flow}: valid (5 nodes)\n`);
+    // An explicit flow and --dir win over the config.
+    const other = join(tmp, "other");
+    expect((await run(["local", flow, "pending", "joined", "--dir", other])).out).toBe(
+      "joined: no pending groups\n",
+    );
+
+    writeFileSync(join(tmp, "sluice.config.json"), JSON.stringify({ flow: "flow.ts", dirs: "state" }));
+    expect(await run(["validate"])).toEqual({
+      code: 2,
+      out: "",
+      err: 'sluice validate: sluice.config.json: unknown key "dirs" (did you mean "dir"?) (keys: flow, dir, datasets, env)\n',
+    });
+    rmSync(join(tmp, "sluice.config.json"));
+    writeFileSync(join(tmp, "package.json"), JSON.stringify({ name: "p", sluice: { flow: "flow.ts" } }));
+    expect((await run(["validate"])).code).toBe(0);
+  } finally {
+    process.chdir(cwd);
+  }
 });

@@ -724,15 +724,21 @@ test("--profile and --region reach the clients; missing credentials are one line
 
 test("values are coerced with the node's dimension spec; mistakes are one line, exit 2", async () => {
   const cases: [string[], string][] = [
-    [["poll", "joined", "NA"], `node "joined" takes 2 values (<region> <day>), got 1`],
-    [["poll", "joined", "NA", "yesterday"], `node "joined", dimension "day": `],
-    [["poll", "nowhere", "NA", "2024-05-07"], `no node "nowhere" in rtest (data nodes: daily, joined)`],
+    [
+      ["poll", "joined", "NA"],
+      `node "joined" takes 2 values (region: STRING, day: DATETIME %Y-%m-%d, in this order), got 1: NA`,
+    ],
+    [["poll", "joined", "NA", "yesterday"], `node "joined", dimension "day" (DATETIME %Y-%m-%d): `],
+    [["poll", "nowhere", "NA", "2024-05-07"], `unknown node "nowhere" (data nodes: daily, joined)`],
     [
       ["execute", "clicks", "NA", "2024-05-07"],
-      `"clicks" is a s3Dataset node, not a data node (data nodes: daily, joined)`,
+      `node "clicks" (s3Dataset) is not a data node: execute takes one of daily, joined`,
     ],
-    [["process", "clicks", "", "2024-05-07"], `node "clicks", dimension "region": empty string`],
-    [["frobnicate"], `unknown action "frobnicate" (actions: process, execute, poll, kill, status, backfill)`],
+    [["process", "clicks", "", "2024-05-07"], `node "clicks", dimension "region" (STRING): empty string`],
+    [
+      ["frobnicate"],
+      `unknown action "frobnicate" (actions: process, execute, poll, kill, status, pending, facts, backfill)`,
+    ],
     [[], `missing <action>`],
     [["poll", "joined", "NA", "2024-05-07", "--from", "x"], `--from is an option of backfill, not of poll`],
     [["status", "--verbose"], `unknown option --verbose`],
@@ -747,7 +753,8 @@ test("values are coerced with the node's dimension spec; mistakes are one line, 
 });
 
 test("sluice help lists remote", async () => {
-  const r = await run("help");
+  expect((await run("help")).out).toMatch(/^ {2}remote {5}a deployed environment/m);
+  const r = await run("help", "remote");
   expect(r.out).toContain("remote <flow.ts> [--env E] <action>");
 });
 
@@ -792,4 +799,30 @@ test("a backfill plan: the range outermost, other dimensions from --fixed or the
   expect(() => backfillPlan(node, { from: "3", to: "5", dimension: undefined, fixed: undefined })).toThrow(
     /several ordered dimensions \(batch, hour\); choose one with --dimension/,
   );
+});
+
+test("pending and facts: per group the output partition, inputs received and missing; facts separately", async () => {
+  await remote("process", "clicks", "EU", "2024-06-01");
+  const text = await remote("pending", "joined");
+  expect(text.err).toBe("");
+  expect(text.code).toBe(0);
+  expect(text.out).toMatch(/^region\s+day\s+received\s+missing\s+state\s+created\s+expires$/m);
+  expect(text.out).toMatch(/^EU\s+2024-06-01\s+clicks\s+orders\s+pending\s+\S+Z\s+\S+Z$/m);
+  const json = JSON.parse((await remote("pending", "joined", "--json")).out);
+  expect(json.node).toBe("joined");
+  expect(json.facts).toEqual([]);
+  const group = json.groups.find((g: { dimensions: { day: string } }) => g.dimensions.day === "2024-06-01");
+  expect(group).toMatchObject({
+    dimensions: { region: "EU", day: "2024-06-01" },
+    received: ["clicks"],
+    missing: ["orders"],
+    state: "pending",
+  });
+  for (const g of json.groups) expect(Object.values(g.dimensions)).not.toContain("*");
+  expect(await remote("facts", "joined")).toEqual({ code: 0, out: "joined: no live facts\n", err: "" });
+  expect(JSON.parse((await remote("facts", "joined", "--json")).out)).toEqual({ node: "joined", facts: [] });
+  expect((await remote("pending", "clicks")).err).toMatch(
+    /node "clicks" \(s3Dataset\) is not a data node: pending takes one of daily, joined/,
+  );
+  expect((await remote("process", "clicks", "XX", "2024-06-01")).code).toBe(0); // no filter declared
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { synthModule } from "../src/cli/synth-module";
 import type { Application } from "../src/flow/application";
 import {
+  CLI_ENV,
   COMPLETION_MARKER,
   DRIVER_SCRIPT_KEY,
   HANDLER_EXPORT,
@@ -57,7 +58,7 @@ describe("router environment", () => {
   });
 
   test("every SLUICE_* name the sources spell (src, scripts, bench) is a variable of the contract", () => {
-    const declared = new Set<string>(Object.values(ROUTER_ENV));
+    const declared = new Set<string>([...Object.values(ROUTER_ENV), ...Object.values(CLI_ENV)]);
     const spelled = new Map<string, string>();
     for (const dir of ["src", "scripts", "bench"]) {
       for (const file of sourceFiles(join(ROOT, dir), [".ts", ".js", ".py"])) {

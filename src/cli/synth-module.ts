@@ -66,7 +66,7 @@ export function synthModule(app: Application, options: SynthModuleOptions): Synt
   try {
     const cdk = new App({ outdir });
     const id = options.environment ? `${app.name}-${options.environment}` : app.name;
-    new SluiceStack(cdk, id, {
+    const stack = new SluiceStack(cdk, id, {
       app,
       module: true,
       ...(options.environment ? { environment: options.environment } : {}),
@@ -84,7 +84,10 @@ export function synthModule(app: Application, options: SynthModuleOptions): Synt
       return name;
     });
     for (const [name, source] of assets) copyFileSync(source, join(options.out, name));
-    const files = ["main.tf.json", "README.md", ...[...assets.keys()].sort()];
+    // The bundle's source maps beside the module, for debugging (the code package ships none).
+    const maps = Object.entries(stack.processor.sourceMaps);
+    for (const [name, source] of maps) copyFileSync(source, join(options.out, name));
+    const files = ["main.tf.json", "README.md", ...[...assets.keys(), ...maps.map(([name]) => name)].sort()];
     writeFileSync(join(options.out, "main.tf.json"), `${canonicalJson(module)}\n`);
     const inputs = moduleInputs(app.toModel(), options.environment);
     const summary = summarize(module, options.out, files, inputs);

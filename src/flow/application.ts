@@ -23,6 +23,7 @@ import {
 import { DataNode, type DataNodeProps } from "./data-node";
 import { GlueTable, S3Dataset, type GlueTableProps, type S3DatasetProps } from "./datasets";
 import { FlowValidationError, IssueCollector, type FlowIssue } from "./errors";
+import { checkKnownProps, KNOWN_PROPS, type PropsKind } from "./known-props";
 import {
   ExternalMetric,
   Metric,
@@ -235,6 +236,16 @@ export class Application implements NodeOwner {
     return model;
   }
 
+  /**
+   * The model as far as it builds, with every problem: what `sluice graph` draws for an invalid flow.
+   * The model of an invalid flow is partial (nodes in a cycle, for one, are missing) and is not a
+   * FlowModel to synthesize or run; use toModel() for that.
+   */
+  inspect(): { readonly model: FlowModel; readonly issues: readonly FlowIssue[] } {
+    const { issues, model } = this.build();
+    return { model, issues: issues.issues };
+  }
+
   /** The FlowModel as canonical JSON (byte-for-byte identical for the same flow). */
   toJson(): string {
     return canonicalJson(this.toModel());
@@ -284,6 +295,7 @@ export class Application implements NodeOwner {
     const functions = new LocalFunctionRegistry();
     const ctx = this.createContext(issues, functions);
     this.checkApplication(issues);
+    this.checkProps(issues);
     const downstream = this.checkCollaboration(issues);
     this.checkCycles(issues);
     const nodes: Record<string, NodeModel> = {};
@@ -358,6 +370,21 @@ export class Application implements NodeOwner {
     return this.validate().filter((i) =>
       [...affected].some((a) => i.path === `nodes.${a}` || i.path.startsWith(`nodes.${a}.`)),
     );
+  }
+
+  /** Unknown props at every declaration, with a did-you-mean. */
+  private checkProps(issues: IssueCollector): void {
+    checkKnownProps(issues, { section: "application" }, this.props, "application");
+    for (const [name, env] of this.environments)
+      checkKnownProps(issues, { section: `environments.${name}` }, env, "environment");
+    for (const [name, d] of this.downstreams)
+      checkKnownProps(issues, { section: `downstream.${name}` }, d, "downstream");
+    for (const [name, u] of this.upstreams)
+      checkKnownProps(issues, { section: `upstreams.${name}` }, u.props, "upstream");
+    for (const node of this.nodes.values()) {
+      if (Object.hasOwn(KNOWN_PROPS, node.kind))
+        checkKnownProps(issues, { node: node.id }, node.props, node.kind as PropsKind);
+    }
   }
 
   private checkApplication(issues: IssueCollector): void {

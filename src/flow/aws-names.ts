@@ -17,9 +17,23 @@ export function regionError(region: string | undefined): string | undefined {
 
 export function bucketError(bucket: string | undefined): string | undefined {
   if (!bucket) return "bucket is required";
-  if (!BUCKET_PATTERN.test(bucket) || bucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
-    return `bucket "${bucket}" is not a valid S3 bucket name`;
+  const rule = bucketRule(bucket);
+  return rule === undefined ? undefined : `bucket "${bucket}" is not a valid S3 bucket name: ${rule}`;
+}
+
+/** The S3 bucket naming rule a name breaks, or undefined. */
+function bucketRule(bucket: string): string | undefined {
+  if (bucket.length < 3 || bucket.length > 63) return `it has ${bucket.length} characters, not 3 to 63`;
+  const bad = [...new Set(bucket.replace(/[a-z0-9.-]/g, ""))];
+  if (bad.length > 0) {
+    const upper = bad.some((c) => c !== c.toLowerCase());
+    return `${bad.map((c) => `"${c}"`).join(", ")} ${bad.length === 1 ? "is" : "are"} not allowed (only lowercase letters, digits, "." and "-"${upper ? "; no uppercase" : ""})`;
   }
+  if (!/^[a-z0-9]/.test(bucket)) return "it must start with a lowercase letter or digit";
+  if (!/[a-z0-9]$/.test(bucket)) return "it must end with a lowercase letter or digit";
+  if (bucket.includes("..")) return "it must not contain two adjacent periods";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return "it must not look like an IP address";
+  if (!BUCKET_PATTERN.test(bucket)) return "it does not match the S3 naming rules";
   return undefined;
 }
 

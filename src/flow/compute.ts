@@ -3,6 +3,7 @@
  */
 import type { BuildContext } from "./build-context";
 import { parseModuleRef, type CodeRef } from "./code-ref";
+import { checkKnownProps } from "./known-props";
 import type { IssueCollector, Location } from "./errors";
 import type {
   CodeRefModel,
@@ -131,6 +132,16 @@ export function buildComputeTarget(
     return { kind: "inline", engine: "lambda", params: {}, permissions: [] };
   }
   const p = target.params;
+  checkKnownProps(ctx.issues, tloc, p, "computeParams", "compute parameter");
+  if (p.emr !== undefined) checkKnownProps(ctx.issues, tloc, p.emr, "emr", "emr setting");
+  (p.permissions ?? []).forEach((s, i) =>
+    checkKnownProps(
+      ctx.issues,
+      { ...tloc, field: `${tloc.field ?? ""} permission ${i + 1}` },
+      s,
+      "policyStatement",
+    ),
+  );
   const engine = inferEngine(target.kind, p, ctx.app.enginePriority) ?? "lambda";
   if (!ENGINES.includes(engine)) {
     ctx.issues.add(tloc, "compute.engine", `engine "${engine}" is not one of ${ENGINES.join(", ")}`);

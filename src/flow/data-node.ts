@@ -30,6 +30,8 @@ import type {
   SignalModel,
 } from "./model/flow-model";
 import { HOOK_NAMES } from "./model/flow-model";
+import { checkKnownProps } from "./known-props";
+import { didYouMean } from "./suggest";
 import { granularityRank } from "./model/granularity";
 import { mapperArity } from "./model/mapper";
 import { canonicalize } from "./model/canonical-json";
@@ -718,7 +720,11 @@ export class DataNode extends Node<DataNodeProps> {
       if (name === "checkpoints") continue;
       const loc = { node: this.id, field: `hook ${name}` };
       if (!(HOOK_NAMES as readonly string[]).includes(name)) {
-        ctx.issues.add(loc, "hook.unknown", `unknown hook (hooks: ${HOOK_NAMES.join(", ")}, checkpoints)`);
+        ctx.issues.add(
+          loc,
+          "hook.unknown",
+          `unknown hook${didYouMean(name, [...HOOK_NAMES, "checkpoints"])} (hooks: ${HOOK_NAMES.join(", ")}, checkpoints)`,
+        );
         continue;
       }
       const m = codeRefModel(ctx, loc, ref as CodeRef, `${this.id}/hooks/${name}`);
@@ -727,6 +733,7 @@ export class DataNode extends Node<DataNodeProps> {
     const checkpoints: CheckpointModel[] = [];
     (hooks.checkpoints ?? []).forEach((c, i) => {
       const loc = { node: this.id, field: `checkpoint ${i + 1}` };
+      checkKnownProps(ctx.issues, loc, c, "checkpoint");
       if (!Number.isInteger(c.afterSeconds) || c.afterSeconds < 1) {
         ctx.issues.add(loc, "hook.checkpoint", `afterSeconds must be a positive integer`);
       }

@@ -326,7 +326,7 @@ const cases: Case[] = [
     build: (app) => events(app, { bucket: "Raw_Events" }),
     code: "dataset.bucket",
     path: "nodes.events",
-    message: `node "events": bucket "Raw_Events" is not a valid S3 bucket name`,
+    message: `node "events": bucket "Raw_Events" is not a valid S3 bucket name: "R", "_", "E" are not allowed (only lowercase letters, digits, "." and "-"; no uppercase)`,
   },
   // ------------------------------------------------------------ links
   {

@@ -4,7 +4,8 @@ import { loadFlow } from "../load-flow";
 
 export const modelCommand: Command = {
   name: "model",
-  usage: "model <flow.ts>                 print the flow's FlowModel (canonical JSON)",
+  summary: "print the flow's FlowModel (canonical JSON)",
+  usage: "model <flow.ts>\n  print the flow's FlowModel (canonical JSON)",
   run(args, io) {
     io.out.write(`${canonicalJson(loadFlow(args.positional[1] as string).toModel())}\n`);
     return EXIT.ok;

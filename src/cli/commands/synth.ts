@@ -4,16 +4,21 @@ import type * as SynthModule from "../synth-module";
 
 export const synthCommand: Command = {
   name: "synth",
+  summary: "the flow as a Terraform module (main.tf.json, README, code package)",
   usage: `synth <flow.ts> [--env E] [--out DIR] [--format json] [--cdktf]
-                                  the flow as a Terraform module (main.tf.json, README, code package);
-                                  --cdktf: a deployable stack into cdktf's outdir (used by cdktf.json)`,
-  valueFlags: ["--env", "--out", "--format"],
+  the flow as a Terraform module (main.tf.json, README, code package) in DIR
+  (default sluice.out/<app>[-<env>]); --cdktf: a deployable stack into cdktf's outdir (cdktf.json)`,
+  options: { env: "string", out: "string", format: "string", cdktf: "boolean" },
   run(args, io) {
     const format = flag(args, "--format") ?? "json";
     if (format !== "json") {
       io.err.write(
         `sluice synth: --format ${format} is not available: cdktf 0.21 renders HCL only through its CLI; use json\n`,
       );
+      return EXIT.usage;
+    }
+    if (args.positional.length > 2) {
+      io.err.write(`sluice synth: takes one <flow.ts>, got also "${args.positional.slice(2).join(" ")}"\n`);
       return EXIT.usage;
     }
     const app = loadFlow(args.positional[1] as string);

@@ -1,6 +1,6 @@
 /** A Graph in Graphviz DOT (left to right), for `dot -Tsvg` and friends. */
 import type { Graph, GraphNodeKind } from "./graph-model";
-import { EDGE_COLOR, NODE_STYLE } from "./style";
+import { EDGE_COLOR, INVALID_COLOR, NODE_STYLE } from "./style";
 
 const SHAPE: Readonly<Record<GraphNodeKind, string>> = {
   dataset: "cylinder",
@@ -44,7 +44,8 @@ export function renderDot(graph: Graph): string {
         shape: SHAPE[node.kind],
         style: style.join(","),
         fillcolor: s.fill,
-        color: s.stroke,
+        color: node.issues ? INVALID_COLOR : s.stroke,
+        ...(node.issues ? { penwidth: "3", tooltip: node.issues.join("\n") } : {}),
       })};`,
     );
   }
@@ -52,9 +53,10 @@ export function renderDot(graph: Graph): string {
     lines.push(
       `  ${quoteDot(edge.from)} -> ${quoteDot(edge.to)} ${attributes({
         label: edge.label.join("\n"),
-        color: EDGE_COLOR[edge.kind],
-        fontcolor: EDGE_COLOR[edge.kind],
+        color: edge.issues ? INVALID_COLOR : EDGE_COLOR[edge.kind],
+        fontcolor: edge.issues ? INVALID_COLOR : EDGE_COLOR[edge.kind],
         style: edge.dashed ? "dashed" : "solid",
+        ...(edge.issues ? { penwidth: "3", tooltip: edge.issues.join("\n") } : {}),
       })};`,
     );
   }

@@ -40,6 +40,8 @@ export interface GraphNode {
   readonly external: boolean;
   /** Lines under the id: what the node is (bucket, schedule, compute, rule…). */
   readonly details: readonly string[];
+  /** Problems of an invalid flow located at the node (drawn marked); absent when there are none. */
+  readonly issues?: readonly string[];
 }
 
 /** input: a data node's input; metric: a metric an alarm watches; rule: an alarm a composite alarm's rule names. */
@@ -53,12 +55,55 @@ export interface GraphEdge {
   readonly label: readonly string[];
   /** Drawn dashed: reference inputs, metrics and rule terms never carry data. */
   readonly dashed: boolean;
+  /** Problems of an invalid flow located at the input (drawn marked); absent when there are none. */
+  readonly issues?: readonly string[];
 }
 
 export interface Graph {
   readonly name: string;
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
+  /** Every problem of an invalid flow, as `path: message`; absent for a valid flow. */
+  readonly issues?: readonly string[];
+}
+
+/**
+ * Marks the nodes and input edges an invalid flow's issues are located at (`nodes.<id>…`,
+ * `nodes.<id>.inputs.<alias>…`) and lists every issue on the graph.
+ */
+export function markIssues(
+  graph: Graph,
+  model: FlowModel,
+  issues: readonly { readonly path: string; readonly message: string }[],
+): Graph {
+  if (issues.length === 0) return graph;
+  const byNode = new Map<string, string[]>();
+  const byEdge = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, message: string): void => {
+    map.set(key, [...(map.get(key) ?? []), message]);
+  };
+  for (const i of issues) {
+    const m = /^nodes\.([^.]+)(?:\.inputs\.([^.]+))?/.exec(i.path);
+    if (!m) continue;
+    const id = m[1] as string;
+    const alias = m[2];
+    const node = model.nodes[id];
+    const source =
+      alias !== undefined && node?.kind === "data"
+        ? node.inputs.find((x) => x.alias === alias)?.node
+        : undefined;
+    if (source !== undefined) add(byEdge, `${source}\u0000${id}`, i.message);
+    else add(byNode, id, i.message);
+  }
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => (byNode.has(n.id) ? { ...n, issues: byNode.get(n.id) ?? [] } : n)),
+    edges: graph.edges.map((e) => {
+      const found = e.kind === "input" ? byEdge.get(`${e.from}\u0000${e.to}`) : undefined;
+      return found ? { ...e, issues: found } : e;
+    }),
+    issues: issues.map((i) => (i.message.startsWith(`${i.path}:`) ? i.message : `${i.path}: ${i.message}`)),
+  };
 }
 
 export interface GraphOptions {

@@ -1,6 +1,6 @@
 /** A Graph as a Mermaid flowchart (left to right), e.g. for a ```mermaid block in Markdown. */
 import { GRAPH_NODE_KINDS, type Graph, type GraphNodeKind } from "./graph-model";
-import { EDGE_COLOR, NODE_STYLE } from "./style";
+import { EDGE_COLOR, INVALID_COLOR, NODE_STYLE } from "./style";
 
 /** Opening and closing brackets of each kind's shape. */
 const SHAPE: Readonly<Record<GraphNodeKind, readonly [string, string]>> = {
@@ -89,8 +89,18 @@ export function renderMermaid(graph: Graph): string {
     lines.push(`  class ${external.join(",")} external`);
   }
   for (const kind of ["input", "metric", "rule"] as const) {
-    const indices = graph.edges.flatMap((e, i) => (e.kind === kind ? [i] : []));
+    const indices = graph.edges.flatMap((e, i) => (e.kind === kind && !e.issues ? [i] : []));
     if (indices.length > 0) lines.push(`  linkStyle ${indices.join(",")} stroke:${EDGE_COLOR[kind]}`);
   }
+  // An invalid flow: the faulty nodes and inputs in red, every issue as a comment.
+  const faulty = graph.nodes.filter((n) => n.issues).map((n) => id(n.id));
+  if (faulty.length > 0) {
+    lines.push(`  classDef invalid stroke:${INVALID_COLOR},stroke-width:3px`);
+    lines.push(`  class ${faulty.join(",")} invalid`);
+  }
+  const faultyEdges = graph.edges.flatMap((e, i) => (e.issues ? [i] : []));
+  if (faultyEdges.length > 0)
+    lines.push(`  linkStyle ${faultyEdges.join(",")} stroke:${INVALID_COLOR},stroke-width:3px`);
+  for (const issue of graph.issues ?? []) lines.push(`  %% issue: ${issue.replace(/[\r\n]/g, " ")}`);
   return `${lines.join("\n")}\n`;
 }

@@ -25,3 +25,6 @@ export const EDGE_COLOR: Readonly<Record<GraphEdgeKind, string>> = {
 };
 
 export const FONT_STACK = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif";
+
+/** Faulty nodes and inputs of an invalid flow. */
+export const INVALID_COLOR = "#cf222e";

@@ -11,7 +11,7 @@ import {
   type GraphNode,
 } from "./graph-model";
 import { layeredLayout, type Layout, type Point, type Size } from "./layout";
-import { EDGE_COLOR, FONT_STACK, NODE_STYLE } from "./style";
+import { EDGE_COLOR, FONT_STACK, INVALID_COLOR, NODE_STYLE } from "./style";
 import { textWidth } from "./text-metrics";
 
 const NODE = { title: 13, detail: 11, titleLine: 17, detailLine: 15, padX: 14, padY: 9, minWidth: 84 };
@@ -168,7 +168,7 @@ export function renderSvg(graph: Graph): string {
     const edge = graph.edges[placed.index] as GraphEdge;
     if (placed.points.length < 2) continue;
     out.push(
-      `<path d="${pathData(placed.points)}" stroke="${EDGE_COLOR[edge.kind]}"${edge.dashed ? ' stroke-dasharray="5 4"' : ""} marker-end="url(#arrow-${edge.kind})"/>`,
+      `<path d="${pathData(placed.points)}" stroke="${edge.issues ? INVALID_COLOR : EDGE_COLOR[edge.kind]}"${edge.issues ? ' stroke-width="3"' : ""}${edge.dashed ? ' stroke-dasharray="5 4"' : ""} marker-end="url(#arrow-${edge.kind})"/>`,
     );
   }
   out.push(`</g>`);
@@ -200,7 +200,7 @@ export function renderSvg(graph: Graph): string {
     const cx = placed.x + placed.width / 2;
     out.push(
       `<g><title>${escapeXml(`${node.modelKind} ${node.id}`)}</title>`,
-      `<rect x="${n(placed.x)}" y="${n(placed.y)}" width="${n(placed.width)}" height="${n(placed.height)}" rx="8" fill="${s.fill}" stroke="${s.stroke}" stroke-width="1.5"${node.external ? ' stroke-dasharray="5 3"' : ""}/>`,
+      `<rect x="${n(placed.x)}" y="${n(placed.y)}" width="${n(placed.width)}" height="${n(placed.height)}" rx="8" fill="${s.fill}" stroke="${node.issues ? INVALID_COLOR : s.stroke}" stroke-width="${node.issues ? 3 : 1.5}"${node.external ? ' stroke-dasharray="5 3"' : ""}/>`,
       text(
         cx,
         placed.y + NODE.padY + NODE.title,

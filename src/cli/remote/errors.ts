@@ -1,14 +1,11 @@
 /** Errors of `sluice remote`: one line each, with the exit code they map to. */
-import { EXIT } from "../args";
+import { CliError, EXIT } from "../errors";
 
-export class RemoteError extends Error {
-  override readonly name = "RemoteError";
-  constructor(
-    message: string,
-    /** Exit code: EXIT.usage for what the user typed, EXIT.runtime for what the deployment answered. */
-    readonly exit: number,
-  ) {
-    super(message);
+/** A CliError of `sluice remote` (EXIT.usage for what the user typed, EXIT.runtime for what the deployment answered). */
+export class RemoteError extends CliError {
+  override readonly name: string = "RemoteError";
+  constructor(message: string, exit: number, options?: { cause?: unknown }) {
+    super(message, exit, options);
   }
 }
 

@@ -2,12 +2,15 @@
  * `sluice remote <flow.ts> [--env E] <action> …`: the deployed environment of a flow, through its
  * router function (direct invocations), its routing table and CloudWatch.
  */
+import type { Application } from "../../flow/application";
 import type { FlowModel } from "../../flow/model/flow-model";
 import type { ExecutionRecord } from "../../runtime-bundle/core/execution-record";
-import type { PollResult, ProcessOutcome } from "../../runtime-bundle/core/router";
+import type { FactView, PendingView, PollResult, ProcessOutcome } from "../../runtime-bundle/core/router";
 import type { Dimensions } from "../../runtime-bundle/core/signal";
 import { EXIT, flag, type Args, type Io } from "../args";
+import { didYouMean } from "../../flow/suggest";
 import { loadFlow } from "../load-flow";
+import { renderPending } from "../pending-view";
 import { backfillFailed, progressLine, runBackfill, summaryLine } from "./backfill";
 import { remoteClients, type RemoteClients } from "./clients";
 import { RemoteError, usageError } from "./errors";
@@ -15,9 +18,18 @@ import { RouterClient } from "./router-client";
 import { collectStatus, renderStatus } from "./status";
 import { isoSeconds } from "./table";
 import { resolveTarget, type RemoteTarget } from "./target";
-import { backfillPlan, nodeDimensions, renderDimensions, requireNode } from "./values";
+import { backfillPlan, nodeDimensions, parseConcurrency, renderDimensions, requireNode } from "../plan";
 
-export const REMOTE_ACTIONS = ["process", "execute", "poll", "kill", "status", "backfill"] as const;
+export const REMOTE_ACTIONS = [
+  "process",
+  "execute",
+  "poll",
+  "kill",
+  "status",
+  "pending",
+  "facts",
+  "backfill",
+] as const;
 type Action = (typeof REMOTE_ACTIONS)[number];
 
 const COMMON_FLAGS = new Set<string>([
@@ -35,12 +47,13 @@ const ACTION_FLAGS: Readonly<Record<Action, readonly string[]>> = {
   poll: [],
   kill: [],
   status: [],
+  pending: [],
+  facts: [],
   backfill: ["--from", "--to", "--concurrency", "--dimension", "--fixed", "--recursive"],
 };
 const SWITCHES = new Set(["--json", "--recursive"]);
 
-export const DEFAULT_BACKFILL_CONCURRENCY = 4;
-const MAX_CONCURRENCY = 100;
+export { DEFAULT_BACKFILL_CONCURRENCY } from "../plan";
 
 export async function runRemote(args: Args, io: Io): Promise<number> {
   try {
@@ -56,11 +69,14 @@ async function remote(args: Args, io: Io): Promise<number> {
   const [, file, actionName, ...rest] = args.positional;
   if (actionName === undefined) throw usageError(`missing <action> (${REMOTE_ACTIONS.join(", ")})`);
   if (!(REMOTE_ACTIONS as readonly string[]).includes(actionName))
-    throw usageError(`unknown action "${actionName}" (actions: ${REMOTE_ACTIONS.join(", ")})`);
+    throw usageError(
+      `unknown action "${actionName}"${didYouMean(actionName, REMOTE_ACTIONS)} (actions: ${REMOTE_ACTIONS.join(", ")})`,
+    );
   const action = actionName as Action;
   checkFlags(args, action);
 
-  const model: FlowModel = loadFlow(file as string).toModel();
+  const app = loadFlow(file as string);
+  const model: FlowModel = app.toModel();
   const target = resolveTarget(model, {
     env: flag(args, "--env"),
     region: flag(args, "--region"),
@@ -70,7 +86,7 @@ async function remote(args: Args, io: Io): Promise<number> {
     endpointCloudwatch: flag(args, "--endpoint-cloudwatch"),
   });
   // Everything the user typed is checked before the first call.
-  const prepared = prepare(model, action, rest, args);
+  const prepared = prepare(model, action, rest, args, app);
   const clients = remoteClients(target);
   try {
     const router = new RouterClient(clients.lambda, target);
@@ -87,11 +103,17 @@ type Prepared = (
   io: Io,
 ) => Promise<number>;
 
-function prepare(model: FlowModel, action: Action, rest: readonly string[], args: Args): Prepared {
+function prepare(
+  model: FlowModel,
+  action: Action,
+  rest: readonly string[],
+  args: Args,
+  app: Application,
+): Prepared {
   switch (action) {
     case "process": {
       const node = requireNode(model, rest[0]);
-      const dimensions = nodeDimensions(node, rest.slice(1));
+      const dimensions = nodeDimensions(node, rest.slice(1), app);
       return async (router, _clients, _target, io) => {
         const outcome = await router.invoke<ProcessOutcome>({ sluice: "process", node: node.id, dimensions });
         if (io.json) return json(io, { action, node: node.id, dimensions, result: outcome });
@@ -111,8 +133,8 @@ function prepare(model: FlowModel, action: Action, rest: readonly string[], args
     case "execute":
     case "poll":
     case "kill": {
-      const node = requireNode(model, rest[0], "data");
-      const dimensions = nodeDimensions(node, rest.slice(1));
+      const node = requireNode(model, rest[0], action);
+      const dimensions = nodeDimensions(node, rest.slice(1), app);
       const recursive = args.flags.has("--recursive");
       return async (router, _clients, _target, io) => {
         const about = `${node.id} ${renderDimensions(dimensions)}`;
@@ -150,6 +172,23 @@ function prepare(model: FlowModel, action: Action, rest: readonly string[], args
         return EXIT.ok;
       };
     }
+    case "pending":
+    case "facts": {
+      const node = requireNode(model, rest[0], action);
+      if (rest.length > 1)
+        throw usageError(`${action} takes only <node>, got also "${rest.slice(1).join(" ")}"`);
+      return async (router, _clients, _target, io) => {
+        const [groups, facts] = await Promise.all([
+          action === "pending" ? router.invoke<PendingView[]>({ sluice: "pending", node: node.id }) : [],
+          router.invoke<FactView[]>({ sluice: "facts", node: node.id }),
+        ]);
+        if (io.json)
+          return json(io, action === "pending" ? { node: node.id, groups, facts } : { node: node.id, facts });
+        if (action === "facts" && facts.length === 0) io.out.write(`${node.id}: no live facts\n`);
+        else io.out.write(renderPending(node, { node: node.id, groups, facts }));
+        return EXIT.ok;
+      };
+    }
     case "status": {
       if (rest.length > 0) throw usageError(`status takes no arguments, got "${rest.join(" ")}"`);
       return async (router, clients, target, io) => {
@@ -161,7 +200,7 @@ function prepare(model: FlowModel, action: Action, rest: readonly string[], args
       };
     }
     case "backfill": {
-      const node = requireNode(model, rest[0], "data");
+      const node = requireNode(model, rest[0], action);
       if (rest.length > 1)
         throw usageError(
           `backfill takes one <node>, got "${rest.slice(1).join(" ")}" too; give other dimensions with --fixed d=v,…`,
@@ -207,14 +246,6 @@ function checkFlags(args: Args, action: Action): void {
     if (SWITCHES.has(name) && value !== true) throw usageError(`${name} takes no value`);
     if (!SWITCHES.has(name) && value === "") throw usageError(`${name} needs a value`);
   }
-}
-
-function parseConcurrency(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_BACKFILL_CONCURRENCY;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_CONCURRENCY)
-    throw usageError(`--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got "${raw}"`);
-  return n;
 }
 
 function recordLine(r: ExecutionRecord): string {

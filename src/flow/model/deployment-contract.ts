@@ -66,6 +66,12 @@ export const ROUTER_ENV = {
   SLUICE_ASSETS_DIR: "SLUICE_ASSETS_DIR",
 } as const;
 
+/** Environment variables the `sluice` command reads on the user's machine (not the router's). */
+export const CLI_ENV = {
+  /** Set to anything to compile flows afresh instead of reusing node_modules/.cache/sluice. */
+  SLUICE_NO_CACHE: "SLUICE_NO_CACHE",
+} as const;
+
 /** Name of one of the router's environment variables. */
 export type RouterEnvKey = keyof typeof ROUTER_ENV;
 
@@ -125,6 +131,11 @@ export const EMR_MANAGED_POLICY_TAG = "for-use-with-amazon-emr-managed-policies"
 export const INTERNAL_DATA_PREFIX = "internal_data/";
 /** Prefix of what synth and the engines put in the storage bucket beside the data (driver, logs, results). */
 export const ASSETS_PREFIX = "assets/";
+/**
+ * Prefix of the events the router dead-letters that are too large for an SQS message (256 KiB): each
+ * kept whole at `dead_letters/<YYYY-MM-DD>/<time>-<uuid>.json`, the letter in the DLQ naming it.
+ */
+export const DEAD_LETTERS_PREFIX = "dead_letters/";
 /** The file that completes a data node's partition (the router writes it; S3 events and range checks read it). */
 export const COMPLETION_MARKER = "_SUCCESS";
 /** Key of the Spark driver script in the storage bucket. */
