@@ -20,6 +20,7 @@ import type { HandleResult } from "../../src/runtime-bundle/aws/service";
 import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-record";
 import type { FactView, PendingView } from "../../src/runtime-bundle/core/router";
 import { startEmulators, type Emulators } from "../support/emulators";
+import { rng, shuffle } from "../support/random";
 import { VECTORS } from "../support/vectors";
 
 const APP = "conc";
@@ -91,27 +92,6 @@ function tick(): unknown {
     ...v,
     resources: [`arn:aws:events:us-east-1:123456789012:rule/${resourceNames.timerRule(APP, "daily")}`],
   };
-}
-
-/** Deterministic randomness (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: readonly T[], random: () => number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }
 
 async function world() {

@@ -46,6 +46,7 @@ import type { ExecutionRecord } from "../../src/runtime-bundle/core/execution-re
 import type { PendingView, PollResult } from "../../src/runtime-bundle/core/router";
 import type { Storage } from "../../src/runtime-bundle/core/storage";
 import type { Store } from "../../src/runtime-bundle/core/store";
+import { rng, shuffle } from "../support/random";
 import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from "../support/emulators";
 
 import { VECTORS } from "../support/vectors";
@@ -481,27 +482,6 @@ const GROUPS: readonly Group[] = [
   group("NA", "2024-05-08", 4),
   group("EU", "2024-05-08", 5),
 ];
-
-/** Deterministic randomness (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: readonly T[], random: () => number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- assertions
 
