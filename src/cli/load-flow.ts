@@ -58,22 +58,23 @@ export function sluicePackage(): Record<string, unknown> {
 /** Compiles and evaluates a flow file (or any TypeScript module using the package); returns its exports. */
 export function loadFlowModule(file: string): Record<string, unknown> {
   const path = resolve(file);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loader = require("../runtime-bundle/local/module-loader") as typeof ModuleLoaderModule;
+  // "sluice" is this package, whether or not the flow's folder has it installed.
+  const provide = { sluice: sluicePackage() };
   const cached = readCompileCache(path);
   if (cached !== undefined) {
     try {
-      return evaluate(path, cached);
+      return loader.evaluateCompiled(cached, path, provide);
     } catch (e) {
       if (e instanceof FlowValidationError) throw e;
       throw new FlowLoadError(`${file} threw while loading: ${describeThrow(e, path)}`, { cause: e });
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loader = require("../runtime-bundle/local/module-loader") as typeof ModuleLoaderModule;
   try {
-    // "sluice" is this package, whether or not the flow's folder has it installed.
-    const exports = loader.evaluateTypeScript(path, { sluice: sluicePackage() });
-    writeCompileCache(path);
-    return exports;
+    const compiled = loader.compileTypeScript(path, Object.keys(provide));
+    writeCompileCache(path, compiled);
+    return loader.evaluateCompiled(compiled.code, path, provide);
   } catch (e) {
     if (e instanceof loader.ModuleLoadError) {
       const m = /^cannot compile [^:]+: (?:Build failed with \d+ errors?:\s*)?([\s\S]*)$/.exec(e.message);
@@ -135,21 +136,18 @@ function readCompileCache(flow: string): string | undefined {
   }
 }
 
-/** Compiles again with a metafile (to learn every input) and stores the result; best effort. */
-function writeCompileCache(flow: string): void {
+/** Stores a compilation with the size and mtime of every file it read; best effort. */
+function writeCompileCache(flow: string, compiled: ModuleLoaderModule.CompiledModule): void {
   const file = cacheFile(flow);
   if (file === undefined) return;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { buildSync } = require("esbuild") as typeof Esbuild;
-    const out = buildSync({ ...buildOptions(flow), sourcemap: "inline", metafile: true });
     const inputs: Record<string, [number, number]> = {};
-    for (const input of Object.keys(out.metafile?.inputs ?? {})) {
+    for (const input of compiled.inputs) {
       const abs = resolve(input);
       const st = statSync(abs);
       inputs[abs] = [st.size, st.mtimeMs];
     }
-    const entry: CacheEntry = { version: cacheVersion(), inputs, code: out.outputFiles[0]?.text ?? "" };
+    const entry: CacheEntry = { version: cacheVersion(), inputs, code: compiled.code };
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}`;
     writeFileSync(tmp, JSON.stringify(entry));
@@ -157,43 +155,6 @@ function writeCompileCache(flow: string): void {
   } catch {
     // A cache that cannot be written is no cache.
   }
-}
-
-/** The options module-loader's evaluateTypeScript compiles a flow with. */
-function buildOptions(flow: string): Esbuild.BuildOptions & { write: false } {
-  return {
-    entryPoints: [flow],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    write: false,
-    logLevel: "silent",
-    packages: "external",
-    external: ["sluice"],
-  };
-}
-
-interface LoadableModule {
-  filename: string;
-  paths: string[];
-  exports: Record<string, unknown>;
-  require(id: string): unknown;
-  _compile(code: string, filename: string): void;
-}
-type ModuleCtor = (new (id: string) => LoadableModule) & { _nodeModulePaths(dir: string): string[] };
-
-/** Evaluates compiled code as the flow file itself, with "sluice" answered by this package. */
-function evaluate(flow: string, code: string): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Ctor = require("node:module") as unknown as ModuleCtor;
-  const m = new Ctor(flow);
-  m.filename = flow;
-  m.paths = Ctor._nodeModulePaths(dirname(flow));
-  const own = m.require.bind(m);
-  m.require = (id: string) => (id === "sluice" ? sluicePackage() : own(id));
-  m._compile(code, flow);
-  return m.exports;
 }
 
 export function loadFlow(file: string): Application {
@@ -252,7 +213,14 @@ export function sourceLocation(e: Error, bundled: string): string | undefined {
     const { buildSync } = require("esbuild") as typeof Esbuild;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { SourceMap } = require("node:module") as typeof NodeModule;
-    const out = buildSync({ ...buildOptions(bundled), sourcemap: "external", outdir: "out" });
+    const { typeScriptBuildOptions } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require("../runtime-bundle/local/module-loader") as typeof ModuleLoaderModule;
+    const out = buildSync({
+      ...typeScriptBuildOptions(bundled, ["sluice"]),
+      sourcemap: "external",
+      outdir: "out",
+    });
     const map = out.outputFiles.find((f) => f.path.endsWith(".map"));
     if (!map) return fallback;
     const entry = new SourceMap(JSON.parse(map.text)).findEntry(line - 1, column - 1) as {
